@@ -1,0 +1,145 @@
+// GGUF metadata → ModelSpec. Keys follow llama.cpp's conventions: "{arch}.embedding_length",
+// "{arch}.attention.head_count", ... Tensor names are already in the normalised scheme.
+#include <cmath>
+
+#include "format/model_spec_internal.hpp"
+#include "ollm/model_spec.hpp"
+#include "util/fail.hpp"
+
+namespace ollm {
+namespace {
+
+// Reads "{arch}.{suffix}"; a per-layer array (some files store head counts per layer)
+// yields its first element when all layers agree, otherwise an unsupported error.
+class ArchKeys {
+ public:
+  ArchKeys(const GgufMetadata& md, std::string arch, std::string source)
+      : md_(md), arch_(std::move(arch)), source_(std::move(source)) {}
+
+  const GgufValue* find(std::string_view suffix) const { return md_.find(key(suffix)); }
+
+  uint32_t u32(std::string_view suffix, uint32_t fallback) const {
+    const auto* v = find(suffix);
+    if (!v) return fallback;
+    const auto k = key(suffix);
+    uint64_t value = 0;
+    if (v->type() == GgufValueType::array) value = uniform_array_value(*v, k);
+    else value = v->to_uint64(k);
+    if (value > UINT32_MAX) fail(ErrorCode::invalid_model_file, "[gguf] {}: '{}' = {} is out of range", source_, k, value);
+    return static_cast<uint32_t>(value);
+  }
+
+  uint32_t required_u32(std::string_view suffix) const {
+    if (!find(suffix)) fail(ErrorCode::invalid_model_file, "[gguf] {}: required key '{}' is missing", source_, key(suffix));
+    return u32(suffix, 0);
+  }
+
+  double f64(std::string_view suffix, double fallback) const {
+    const auto* v = find(suffix);
+    return v ? v->to_double(key(suffix)) : fallback;
+  }
+
+  std::string key(std::string_view suffix) const { return arch_ + "." + std::string(suffix); }
+
+ private:
+  uint64_t uniform_array_value(const GgufValue& v, const std::string& k) const {
+    const auto& arr = v.to_array(k);
+    uint64_t first = 0;
+    bool have = false;
+    std::visit(
+        [&](const auto& items) {
+          using E = typename std::decay_t<decltype(items)>::value_type;
+          if constexpr (std::is_integral_v<E> && !std::is_same_v<E, bool>) {
+            for (const auto& x : items) {
+              if (x < 0) fail(ErrorCode::invalid_model_file, "[gguf] {}: '{}' holds a negative value", source_, k);
+              if (have && static_cast<uint64_t>(x) != first)
+                fail(ErrorCode::unsupported, "[gguf] {}: '{}' differs between layers, which ollm does not support", source_, k);
+              first = static_cast<uint64_t>(x);
+              have = true;
+            }
+          } else {
+            fail(ErrorCode::invalid_model_file, "[gguf] {}: '{}' is an array of {}, expected integers", source_, k,
+                 gguf_value_type_name(static_cast<GgufValueType>(arr.items.index())));
+          }
+        },
+        arr.items);
+    if (!have) fail(ErrorCode::invalid_model_file, "[gguf] {}: '{}' is an empty array", source_, k);
+    return first;
+  }
+
+  const GgufMetadata& md_;
+  std::string arch_;
+  std::string source_;
+};
+
+void read_rope_scaling(const ArchKeys& keys, RopeScaling& rs) {
+  if (const auto* t = keys.find("rope.scaling.type")) rs.type = t->to_string(keys.key("rope.scaling.type"));
+  rs.factor = keys.f64("rope.scaling.factor", 1.0);
+  rs.original_context = keys.u32("rope.scaling.original_context_length", 0);
+  rs.attention_factor = keys.f64("rope.scaling.attn_factor", 0.0);
+  rs.beta_fast = keys.f64("rope.scaling.yarn_beta_fast", 0.0);
+  rs.beta_slow = keys.f64("rope.scaling.yarn_beta_slow", 0.0);
+}
+
+}  // namespace
+
+ModelSpec model_spec_from_gguf(std::shared_ptr<const GgufFile> file, const std::filesystem::path& path) {
+  ModelSpec spec;
+  spec.format = ModelFormat::gguf;
+  spec.path = path;
+  const auto& md = file->metadata();
+  const std::string source = path.string();
+  const auto* arch_value = md.find("general.architecture");
+  if (!arch_value) fail(ErrorCode::invalid_model_file, "[gguf] {}: 'general.architecture' is missing", source);
+  spec.architecture = arch_value->to_string("general.architecture");
+  spec.name = md.get_string("general.name", "");
+  const ArchKeys keys(md, spec.architecture, source);
+
+  auto& hp = spec.hparams;
+  hp.hidden_size = keys.required_u32("embedding_length");
+  hp.n_layers = keys.required_u32("block_count");
+  hp.n_heads = keys.required_u32("attention.head_count");
+  hp.n_kv_heads = keys.u32("attention.head_count_kv", hp.n_heads);
+  if (hp.n_heads == 0 || hp.n_kv_heads == 0 || hp.n_heads % hp.n_kv_heads != 0)
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: {} attention heads cannot be grouped over {} KV heads", source,
+         hp.n_heads, hp.n_kv_heads);
+  hp.head_dim = keys.u32("attention.key_length", hp.hidden_size / hp.n_heads);
+  hp.head_dim_v = keys.u32("attention.value_length", hp.head_dim);
+  hp.ffn_size = keys.u32("feed_forward_length", 0);
+  hp.context_length = keys.u32("context_length", 0);
+  hp.rope_base = keys.f64("rope.freq_base", 10000.0);
+  hp.rope_base_local = keys.f64("rope.freq_base_swa", 0.0);
+  hp.rope_dims = keys.u32("rope.dimension_count", hp.head_dim);
+  read_rope_scaling(keys, hp.rope_scaling);
+  hp.norm_eps = keys.f64("attention.layer_norm_rms_epsilon", keys.f64("attention.layer_norm_epsilon", 1e-5));
+  hp.sliding_window = keys.u32("attention.sliding_window", 0);
+  if (const uint32_t pattern = keys.u32("attention.sliding_window_pattern", 0); pattern > 0 && hp.sliding_window > 0) {
+    // Every pattern-th layer is global, the others local (Gemma 3: 5 local, 1 global).
+    hp.sliding_window_layers.resize(hp.n_layers);
+    for (uint32_t i = 0; i < hp.n_layers; ++i) hp.sliding_window_layers[i] = (i + 1) % pattern != 0;
+  }
+  hp.n_experts = keys.u32("expert_count", 0);
+  hp.n_experts_used = keys.u32("expert_used_count", 0);
+  hp.expert_ffn_size = keys.u32("expert_feed_forward_length", 0);
+  hp.n_shared_experts = keys.u32("expert_shared_count", 0);
+  hp.attn_logit_softcap = keys.f64("attn_logit_softcapping", 0.0);
+  hp.final_logit_softcap = keys.f64("final_logit_softcapping", 0.0);
+
+  spec.tensors.reserve(file->tensors().size());
+  for (const auto& t : file->tensors()) spec.tensors.push_back({t.name, t.name, t.type, t.dims, t.data});
+
+  if (const auto* vocab = keys.find("vocab_size")) {
+    hp.vocab_size = static_cast<uint32_t>(vocab->to_uint64(keys.key("vocab_size")));
+  } else if (const auto* tokens = md.find("tokenizer.ggml.tokens")) {
+    hp.vocab_size = static_cast<uint32_t>(tokens->to_array("tokenizer.ggml.tokens").size());
+  } else if (const auto* embd = spec.find_tensor("token_embd.weight"); embd && embd->dims.size() == 2) {
+    hp.vocab_size = static_cast<uint32_t>(embd->dims[1]);
+  }
+  hp.tied_embeddings = spec.find_tensor("output.weight") == nullptr;
+
+  spec.tokenizer.gguf = file;
+  spec.storage = file->storage();
+  return spec;
+}
+
+}  // namespace ollm
