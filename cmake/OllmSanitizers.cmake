@@ -6,3 +6,8 @@ if(OLLM_SANITIZE)
     -fsanitize=${OLLM_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(ollm_sanitizers INTERFACE -fsanitize=${OLLM_SANITIZE})
 endif()
+
+# Fuzzing builds instrument the library for coverage; the fuzz executables add the libFuzzer runtime.
+if(OLLM_BUILD_FUZZERS)
+  target_compile_options(ollm_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()

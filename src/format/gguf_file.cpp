@@ -1,6 +1,7 @@
 // GgufFile: owns the mappings of one GGUF model (one file or all its splits) and the
 // merged view of metadata and tensors.
 #include <charconv>
+#include <optional>
 #include <unordered_set>
 
 #include "format/gguf_internal.hpp"
@@ -52,14 +53,22 @@ std::optional<SplitName> parse_split_name(const std::string& filename) {
   return s;
 }
 
+// An integer split.* key, or nullopt when absent; a key of another type is a malformed file.
+std::optional<int64_t> split_key(const ParsedGguf& part, const std::string& source, std::string_view key) {
+  const auto* v = part.metadata.find(key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_integer())
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: {} is {}, expected an integer", source, key,
+         gguf_value_type_name(v->type()));
+  return v->to_int64(fmt::format("{} in {}", key, source));
+}
+
 void check_split_keys(const ParsedGguf& part, const std::string& source, int index, int count) {
-  if (const auto* no = part.metadata.find("split.no"))
-    if (no->to_int64("split.no") != index - 1)
-      fail(ErrorCode::invalid_model_file, "[gguf] {}: split.no is {}, expected {}", source, no->to_int64("split.no"), index - 1);
-  if (const auto* n = part.metadata.find("split.count"))
-    if (n->to_int64("split.count") != count)
-      fail(ErrorCode::invalid_model_file, "[gguf] {}: split.count is {}, but the file name says {}", source,
-           n->to_int64("split.count"), count);
+  if (const auto no = split_key(part, source, "split.no"); no && *no != index - 1)
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: split.no is {}, but the file name says split {} of {} (split.no {})",
+         source, *no, index, count, index - 1);
+  if (const auto n = split_key(part, source, "split.count"); n && *n != count)
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: split.count is {}, but the file name says {}", source, *n, count);
 }
 
 }  // namespace
@@ -72,6 +81,7 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     fail(ErrorCode::invalid_argument, "[gguf] '{}' is split {} of {}; open the first split ({}-00001-of-{:05d}.gguf)",
          path.string(), split->index, split->count, split->prefix, split->count);
   std::unordered_set<std::string> names;
+  std::optional<int64_t> expected_tensors;  // split.tensors.count of the first split
   for (int i = 1; i <= count; ++i) {
     const auto file_path = split ? path.parent_path() / fmt::format("{}-{:05d}-of-{:05d}.gguf", split->prefix, i, count) : path;
     if (split && !std::filesystem::exists(file_path))
@@ -79,7 +89,14 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     auto mapped = std::make_unique<MappedFile>(file_path);
     const std::string source = fmt::format("[gguf] {}", file_path.string());
     ParsedGguf part = parse_gguf_bytes(mapped->bytes(), source, static_cast<uint32_t>(i - 1));
-    if (split) check_split_keys(part, file_path.string(), i, count);
+    if (split) {
+      check_split_keys(part, file_path.string(), i, count);
+    } else if (const auto n = split_key(part, file_path.string(), "split.count"); n && *n > 1) {
+      fail(ErrorCode::invalid_model_file,
+           "[gguf] {}: split.count is {}, but the file name does not follow NAME-00001-of-{:05d}.gguf, so the other "
+           "splits cannot be found (keep the names gguf-split gave them)", file_path.string(), *n, *n);
+    }
+    if (i == 1) expected_tensors = split_key(part, file_path.string(), "split.tensors.count");
     state->total_bytes += mapped->bytes().size();
     if (i == 1) {
       state->version = part.version;
@@ -93,6 +110,9 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     }
     state->files.push_back(std::move(mapped));
   }
+  if (split && expected_tensors && *expected_tensors != static_cast<int64_t>(state->tensors.size()))
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: split.tensors.count is {}, but the {} splits hold {} tensors",
+         path.string(), *expected_tensors, count, state->tensors.size());
   state->index_tensors();
   GgufFile file;
   file.state_ = std::move(state);

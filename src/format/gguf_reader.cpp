@@ -60,7 +60,7 @@ std::vector<T> read_scalar_array(ByteReader& in, uint64_t count, std::string_vie
   in.require(count * sizeof(T), what);  // count was bounded by remaining() so this cannot overflow
   std::vector<T> out(static_cast<size_t>(count));
   auto bytes = in.read_bytes(count * sizeof(T), what);
-  std::memcpy(out.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());  // empty vectors may have null data
   return out;
 }
 
@@ -195,9 +195,9 @@ GgufTensorInfo read_tensor_info(ByteReader& in, uint32_t split) {
   int64_t elements = 1;
   for (uint32_t d = 0; d < n_dims; ++d) {
     const auto dim = in.read<uint64_t>("tensor dimension");
-    if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX) ||
-        __builtin_mul_overflow(elements, static_cast<int64_t>(dim), &elements))
-      fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} is {}: zero or overflowing the element count",
+    if (dim == 0) fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} is 0", in.source(), t.name, d);
+    if (dim > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(elements, static_cast<int64_t>(dim), &elements))
+      fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} of {} overflows the int64 element count",
            in.source(), t.name, d, dim);
     t.dims.push_back(static_cast<int64_t>(dim));
   }
@@ -209,10 +209,14 @@ GgufTensorInfo read_tensor_info(ByteReader& in, uint32_t split) {
   if (t.dims[0] % traits.block_elements != 0)
     fail(ErrorCode::invalid_model_file, "{}: tensor '{}' rows of {} elements are not a multiple of the {} block size {}",
          in.source(), t.name, t.dims[0], traits.name, traits.block_elements);
-  const uint64_t row_bytes = static_cast<uint64_t>(t.dims[0]) / traits.block_elements * traits.block_bytes;
+  // Both products can wrap for large dims (2^62 F64 elements are 2^65 bytes): checked, or n_bytes
+  // could come out small and pass the bounds checks while element_count() stays huge.
+  uint64_t row_bytes = 0;
   const uint64_t rows = static_cast<uint64_t>(elements / t.dims[0]);
-  if (__builtin_mul_overflow(row_bytes, rows, &t.n_bytes))
-    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' byte size overflows", in.source(), t.name);
+  if (__builtin_mul_overflow(static_cast<uint64_t>(t.dims[0]) / traits.block_elements, uint64_t{traits.block_bytes}, &row_bytes) ||
+      __builtin_mul_overflow(row_bytes, rows, &t.n_bytes))
+    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' ({} [{}]) byte size overflows 64 bits", in.source(), t.name,
+         traits.name, fmt::join(t.dims, ", "));
   t.offset = in.read<uint64_t>("tensor data offset");
   return t;
 }
@@ -254,7 +258,9 @@ ParsedGguf parse_gguf_bytes(std::span<const uint8_t> bytes, std::string_view sou
   uint64_t n_tensors = 0, n_kv = 0;
   read_header(in, out, n_tensors, n_kv);
   read_metadata(in, out, n_kv);
-  out.tensors.reserve(static_cast<size_t>(n_tensors));
+  // The count is bounded by the file size, but each info is far bigger in memory than its minimal
+  // 33 bytes on disk: grow as tensors are actually read rather than trusting the count up front.
+  out.tensors.reserve(static_cast<size_t>(std::min<uint64_t>(n_tensors, 4096)));
   std::unordered_map<std::string_view, size_t> seen;
   for (uint64_t i = 0; i < n_tensors; ++i) {
     out.tensors.push_back(read_tensor_info(in, split));

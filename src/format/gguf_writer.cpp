@@ -1,6 +1,7 @@
 // GGUF writer. Byte layout follows the gguf Python package's GGUFWriter so that the same
 // content produces the same file: header, key/values in insertion order, tensor infos with
 // offsets padded to the alignment, zero padding, then each tensor's data padded to the alignment.
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <unordered_set>
@@ -33,6 +34,15 @@ class ByteSink {
  private:
   std::vector<uint8_t> bytes_;
 };
+
+constexpr int max_array_depth = 8;  // as in the reader: deeper nesting is rejected as hostile
+
+int array_depth(const GgufArray& array) {
+  int deepest = 0;
+  if (const auto* inner = std::get_if<std::vector<GgufArray>>(&array.items))
+    for (const auto& a : *inner) deepest = std::max(deepest, array_depth(a));
+  return deepest + 1;
+}
 
 void put_array(ByteSink& out, const GgufArray& array);
 
@@ -81,6 +91,9 @@ void GgufWriter::set(std::string key, GgufValue value) {
     if (a == 0 || (a & (a - 1)) != 0)
       fail(ErrorCode::invalid_argument, "[gguf-writer] general.alignment {} is not a power of two", a);
   }
+  if (const auto* a = std::get_if<GgufArray>(&value.storage()); a && array_depth(*a) > max_array_depth)
+    fail(ErrorCode::invalid_argument, "[gguf-writer] key '{}' nests arrays {} deep; readers accept at most {}", key,
+         array_depth(*a), max_array_depth);
   metadata_.set(std::move(key), std::move(value));
 }
 
@@ -99,7 +112,10 @@ void GgufWriter::add_tensor(std::string name, DType type, std::vector<int64_t> d
   for (size_t i = 1; i < dims.size(); ++i)
     if (__builtin_mul_overflow(rows, static_cast<uint64_t>(dims[i]), &rows))
       fail(ErrorCode::invalid_argument, "[gguf-writer] tensor '{}' dimensions overflow", name);
-  const uint64_t expected = dtype_row_bytes(type, dims[0]) * rows;
+  uint64_t expected = 0;
+  if (__builtin_mul_overflow(dtype_row_bytes(type, dims[0]), rows, &expected))
+    fail(ErrorCode::invalid_argument, "[gguf-writer] tensor '{}' ({} {}) byte size overflows 64 bits", name,
+         dtype_name(type), fmt::join(dims, "x"));
   if (data.size() != expected)
     fail(ErrorCode::invalid_argument, "[gguf-writer] tensor '{}' ({} {}) needs {} bytes, got {}", name,
          dtype_name(type), fmt::join(dims, "x"), expected, data.size());

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target in BUILD_DIR/fuzz for SECONDS each, seeded from tests/fuzz/seeds
+# (and tests/data for formats with real fixtures). Fails on the first crash, leak or sanitizer report.
+set -euo pipefail
+build_dir=$(cd "${1:?usage: run-fuzzers.sh BUILD_DIR [SECONDS]}" && pwd)
+seconds=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+status=0
+for fuzzer in "$build_dir"/fuzz/fuzz_*; do
+  [ -x "$fuzzer" ] || continue
+  name=$(basename "$fuzzer")
+  seeds="$root/tests/fuzz/seeds/${name#fuzz_}"
+  corpus="$work/$name"
+  mkdir -p "$corpus"
+  [ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/ 2>/dev/null || true
+  echo "== $name: ${seconds}s"
+  if ! (cd "$work" && "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -max_len=65536 \
+        -print_final_stats=1 "$corpus" > "$work/$name.log" 2>&1); then
+    echo "FAILED: $name (last lines of its log follow; the crashing input is in the log)"
+    tail -n 60 "$work/$name.log"
+    status=1
+  else
+    grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$work/$name.log" | tail -n 2 || true
+  fi
+done
+exit $status

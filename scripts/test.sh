@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#  1. Release build (gcc; the CUDA backend too when the toolkit is installed) and every test,
+#     including the real Gemma 3 270M checks (the model is fetched first);
+#  2. the same tests built with clang under AddressSanitizer + UndefinedBehaviorSanitizer;
+#  3. every libFuzzer target for OLLM_FUZZ_SECONDS (default 60) each, on the sanitizer build.
+# Ends with one line "N passed, N failed" counting test cases and fuzzers.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${OLLM_JOBS:-2}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+"$root/scripts/get-model.sh" > /dev/null
+
+echo "== Release build and tests"
+"$root/scripts/build.sh"
+ctest --test-dir "$root/build" --output-on-failure -j "$jobs" 2>&1 | tee "$logs/release.log"
+
+echo "== Sanitizer build (clang, address+undefined) and tests"
+CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DOLLM_CUDA=OFF -DOLLM_SANITIZE=address,undefined -DOLLM_BUILD_FUZZERS=ON
+cmake --build "$root/build-asan" -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" 2>&1 | tee "$logs/asan.log"
+
+echo "== Fuzzers"
+fuzz_status=0
+"$root/scripts/run-fuzzers.sh" "$root/build-asan" "${OLLM_FUZZ_SECONDS:-60}" 2>&1 | tee "$logs/fuzz.log" || fuzz_status=1
+
+count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | head -n 1; }
+passed=0; failed=0
+for log in "$logs/release.log" "$logs/asan.log"; do
+  total=$(count 'out of [0-9]+' "$log"); bad=$(count '[0-9]+ tests failed' "$log")
+  passed=$((passed + ${total:-0} - ${bad:-0})); failed=$((failed + ${bad:-0}))
+done
+fuzzers=$(grep -c '^== fuzz_' "$logs/fuzz.log" || true)
+fuzz_failed=$(grep -c '^FAILED: fuzz_' "$logs/fuzz.log" || true)
+passed=$((passed + fuzzers - fuzz_failed)); failed=$((failed + fuzz_failed))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$fuzz_status" -eq 0 ]
