@@ -98,6 +98,9 @@ class OLLM_API ModelSpec {
 // Reads a GGUF file (or the first of its splits) or a Hugging Face model directory
 // (config.json + model.safetensors or model.safetensors.index.json + tokenizer files).
 OLLM_API ModelSpec read_model_spec(const std::filesystem::path& path);
+// Throws Error(unsupported) naming the first tensor whose type ollm cannot compute with
+// (IQ2/IQ3/IQ1, TQ, MXFP4, FP8, ...); reading such files works, building a model does not.
+OLLM_API void require_computable_types(const ModelSpec& spec);
 // The same for an already-open GGUF file.
 OLLM_API ModelSpec model_spec_from_gguf(std::shared_ptr<const GgufFile> file, const std::filesystem::path& path);
 

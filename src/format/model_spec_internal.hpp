@@ -10,7 +10,4 @@ namespace ollm {
 // A Hugging Face directory: config.json, weights in safetensors, tokenizer files.
 ModelSpec model_spec_from_hf_dir(const std::filesystem::path& dir);
 
-// Checks every tensor's type is one ollm computes with; names the tensor otherwise.
-void require_computable_types(const ModelSpec& spec);
-
 }  // namespace ollm
