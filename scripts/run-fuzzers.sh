@@ -16,6 +16,8 @@ for fuzzer in "$build_dir"/fuzz/fuzz_*; do
   corpus="$work/$name"
   mkdir -p "$corpus"
   [ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/ 2>/dev/null || true
+  # Formats with committed real fixtures seed from those too.
+  [ "$name" = fuzz_gguf ] && cp "$root"/tests/data/gguf/*.gguf "$corpus"/ 2>/dev/null || true
   echo "== $name: ${seconds}s"
   if ! (cd "$work" && "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -max_len=65536 \
         -print_final_stats=1 "$corpus" > "$work/$name.log" 2>&1); then

@@ -123,7 +123,7 @@ int print_json(const ollm::ModelSpec& spec, const InspectOptions& opt) {
     j.key("dims").begin_array();
     for (int64_t d : t.dims) j.value(d);
     j.end_array();
-    if (gguf) j.key("offset").value(gguf->find_tensor(t.name)->offset);
+    if (const auto* info = gguf ? gguf->find_tensor(t.source_name) : nullptr) j.key("offset").value(info->offset);
     j.key("n_bytes").value(static_cast<uint64_t>(t.data.size()));
     if (t.source_name != t.name) j.key("source_name").value(t.source_name);
     j.end_object();

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <string>
 
 namespace ollm_cli {
 
@@ -91,7 +92,13 @@ JsonOut& JsonOut::value(double v) {
   separate();
   if (std::isnan(v)) out_ << "NaN";             // not JSON, but what Python's json module writes and reads
   else if (std::isinf(v)) out_ << (v > 0 ? "Infinity" : "-Infinity");
-  else out_ << fmt::format("{}", v);           // shortest representation that round-trips
+  else {
+    // Shortest representation that round-trips, kept recognisably a float ("1.0", not "1"),
+    // so readers without the declared type do not turn 1.0 into an integer or -0.0 into 0.
+    std::string s = fmt::format("{}", v);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    out_ << s;
+  }
   return *this;
 }
 

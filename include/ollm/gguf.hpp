@@ -121,6 +121,7 @@ class OLLM_API GgufFile {
   std::shared_ptr<const void> storage() const noexcept;
 
  private:
+  GgufFile() = default;  // only open() and parse() make one: a GgufFile always has a state
   struct State;
   std::shared_ptr<const State> state_;
 };

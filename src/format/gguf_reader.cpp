@@ -144,8 +144,13 @@ void read_header(ByteReader& in, ParsedGguf& out, uint64_t& n_tensors, uint64_t&
   if (out.version == 1)
     fail(ErrorCode::unsupported, "{}: GGUF version 1 is not supported (versions 2 and 3 are); re-convert the model", in.source());
   if (out.version != 2 && out.version != 3) {
-    if (__builtin_bswap32(out.version) == 2 || __builtin_bswap32(out.version) == 3)
-      fail(ErrorCode::unsupported, "{}: big-endian GGUF is not supported", in.source());
+    // gguf-py's big-endian files keep the magic as "GGUF" and byte-swap everything else, version included.
+    if (const uint32_t swapped = __builtin_bswap32(out.version); swapped >= 1 && swapped <= 0xffff)
+      fail(ErrorCode::unsupported, "{}: big-endian GGUF is not supported (version field 0x{:08x}); convert it to little-endian",
+           in.source(), out.version);
+    if (out.version > 3 && out.version <= 0xffff)  // a plausible future version rather than garbage
+      fail(ErrorCode::unsupported, "{}: GGUF version {} is newer than this ollm reads (versions 2 and 3); update ollm",
+           in.source(), out.version);
     fail(ErrorCode::invalid_model_file, "{}: unknown GGUF version {} (expected 2 or 3)", in.source(), out.version);
   }
   n_tensors = in.read<uint64_t>("tensor count");
@@ -235,12 +240,15 @@ void place_tensors(ByteReader& in, ParsedGguf& out) {
            in.source(), t.name, t.offset, out.alignment);
     const uint64_t available = file_size - data_start;
     if (t.offset > available || t.n_bytes > available - t.offset)
-      fail(ErrorCode::invalid_model_file, "{}: tensor '{}' data [offset {}, +{}) lies past the end of the file ({} bytes)",
-           in.source(), t.name, data_start + t.offset, t.n_bytes, file_size);
+      // Relative offset and section start apart: their sum can wrap for a hostile offset.
+      fail(ErrorCode::invalid_model_file,
+           "{}: tensor '{}' data ({} bytes at offset {} of the data section, which starts at {}) lies past the end of "
+           "the file ({} bytes)", in.source(), t.name, t.n_bytes, t.offset, data_start, file_size);
   }
   std::vector<size_t> order(out.tensors.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out.tensors[a].offset < out.tensors[b].offset; });
+  // Stable: among tensors at the same offset the message names them in file order.
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out.tensors[a].offset < out.tensors[b].offset; });
   for (size_t i = 1; i < order.size(); ++i) {
     const auto& prev = out.tensors[order[i - 1]];
     const auto& cur = out.tensors[order[i]];
