@@ -2,6 +2,10 @@
 find_package(fmt REQUIRED)
 find_package(simdjson REQUIRED)      # JSON: safetensors headers, config.json, tokenizer.json
 find_package(Threads REQUIRED)
+# Tokenizer: PCRE2 (pre-tokenizer regexes, JIT) and utf8proc (normalization, categories).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 if(OLLM_ONEDNN)
   find_package(dnnl REQUIRED)

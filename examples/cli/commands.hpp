@@ -20,5 +20,7 @@ inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;
 
 Command add_inspect_command(CLI::App& app);
+Command add_tokenize_command(CLI::App& app);
+Command add_chat_template_command(CLI::App& app);
 
 }  // namespace ollm_cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
 
   const std::vector<ollm_cli::Command> commands = {
       ollm_cli::add_inspect_command(app),
+      ollm_cli::add_tokenize_command(app),
+      ollm_cli::add_chat_template_command(app),
   };
 
   try {

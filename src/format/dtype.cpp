@@ -17,7 +17,7 @@ constexpr std::array<DTypeTraits, 38> table{{
     {DType::q5_0, "Q5_0", 32, 2 + 4 + 16, true},
     {DType::q5_1, "Q5_1", 32, 2 + 2 + 4 + 16, true},
     {DType::q8_0, "Q8_0", 32, 2 + 32, true},
-    {DType::q8_1, "Q8_1", 32, 4 + 4 + 32, false},
+    {DType::q8_1, "Q8_1", 32, 2 + 2 + 32, false},  // ggml: two fp16 (d, s); gguf-py 0.19 still says 40
     {DType::q2_k, "Q2_K", qk_k, 2 + 2 + qk_k / 16 + qk_k / 4, true},
     {DType::q3_k, "Q3_K", qk_k, 2 + qk_k / 4 + qk_k / 8 + 12, true},
     {DType::q4_k, "Q4_K", qk_k, 2 + 2 + qk_k / 2 + 12, true},

@@ -98,6 +98,10 @@ ModelSpec model_spec_from_gguf(std::shared_ptr<const GgufFile> file, const std::
   auto& hp = spec.hparams;
   hp.hidden_size = keys.required_u32("embedding_length");
   hp.n_layers = keys.required_u32("block_count");
+  // Per-layer tables are sized by this; no real model comes near the cap (the HF reader uses the same).
+  constexpr uint32_t max_layers = 65536;
+  if (hp.n_layers == 0 || hp.n_layers > max_layers)
+    fail(ErrorCode::invalid_model_file, "[gguf] {}: block_count {} is outside 1..{}", source, hp.n_layers, max_layers);
   hp.n_heads = keys.required_u32("attention.head_count");
   hp.n_kv_heads = keys.u32("attention.head_count_kv", hp.n_heads);
   if (hp.n_heads == 0 || hp.n_kv_heads == 0 || hp.n_heads % hp.n_kv_heads != 0)

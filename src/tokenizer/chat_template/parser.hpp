@@ -1,0 +1,16 @@
+// Recursive-descent parser from tokens to statements, following jinja2/parser.py's grammar and
+// precedence; rejects tags and filters ollm does not implement with an "unsupported" error.
+#pragma once
+
+#include <string_view>
+
+#include "tokenizer/chat_template/ast.hpp"
+
+namespace ollm::chat_template {
+
+// Nesting beyond this (parentheses, blocks, filters) is refused so hostile input cannot exhaust the stack.
+inline constexpr int max_parse_depth = 200;
+
+StmtList parse_template(std::string_view source);
+
+}  // namespace ollm::chat_template

@@ -1,0 +1,15 @@
+// Python string formatting for templates: `fmt % args` (printf-style, also the `format`
+// filter) and `str.format(...)` with the format-spec mini-language.
+#pragma once
+
+#include <string>
+
+#include "tokenizer/chat_template/evaluator.hpp"
+#include "tokenizer/chat_template/value.hpp"
+
+namespace ollm::chat_template {
+
+std::string py_percent_format(Evaluator& ev, const std::string& format, const Value& args, SourcePos pos);
+std::string py_str_format(Evaluator& ev, const std::string& format, const CallArgs& args);
+
+}  // namespace ollm::chat_template

@@ -1,0 +1,216 @@
+// Builds the tokenizer from GGUF metadata (tokenizer.ggml.*), reproducing the pipeline the
+// model's Hugging Face tokenizer.json describes: "llama" = SentencePiece BPE with byte fallback
+// (merges derived from scores), "gpt2" = byte-level BPE with the pre-tokenizer named by
+// tokenizer.ggml.pre, "bert" = WordPiece.
+#include "ollm/gguf.hpp"
+#include "tokenizer/tokenizer_impl.hpp"
+#include "util/fail.hpp"
+
+namespace ollm {
+namespace {
+
+constexpr std::string_view metaspace = "\xE2\x96\x81";
+
+// GGUF token types (llama.cpp's llama_token_type).
+enum TokenType : int32_t { normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
+
+constexpr std::string_view llama3_regex =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view qwen2_regex =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view o200k_regex =
+    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view deepseek3_regexes[] = {
+    R"(\p{N}{1,3})",
+    R"([一-龥぀-ゟ゠-ヿ]+)",
+    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
+};
+
+const std::vector<std::string>& string_array(const GgufMetadata& md, std::string_view key) {
+  const GgufArray& a = md.at(key).to_array(key);
+  const auto* v = std::get_if<std::vector<std::string>>(&a.items);
+  if (!v) fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF {} must be an array of strings", key);
+  return *v;
+}
+
+template <class T>
+std::vector<T> number_array(const GgufMetadata& md, std::string_view key, size_t n, T fallback) {
+  std::vector<T> out(n, fallback);
+  const GgufValue* v = md.find(key);
+  if (!v) return out;
+  const GgufArray& a = v->to_array(key);
+  if (a.size() != n)
+    fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF {} has {} entries for {} tokens", key, a.size(), n);
+  std::visit(
+      [&](const auto& items) {
+        using E = typename std::decay_t<decltype(items)>::value_type;
+        if constexpr (std::is_arithmetic_v<E>) {
+          for (size_t i = 0; i < n; ++i) out[i] = static_cast<T>(items[i]);
+        } else {
+          fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF {} must be numeric", key);
+        }
+      },
+      a.items);
+  return out;
+}
+
+std::optional<int32_t> token_id(const GgufMetadata& md, std::string_view key, size_t n) {
+  const GgufValue* v = md.find(key);
+  if (!v) return std::nullopt;
+  const int64_t id = v->to_int64(key);
+  if (id < 0 || static_cast<size_t>(id) >= n) return std::nullopt;  // -1 / out of range: absent
+  return static_cast<int32_t>(id);
+}
+
+tok::NormalizerPtr replace_spaces() { return tok::make_replace_normalizer(" ", false, std::string(metaspace)); }
+
+}  // namespace
+
+std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file) {
+  const GgufMetadata& md = file.metadata();
+  const std::string model = md.get_string("tokenizer.ggml.model", "");
+  if (model.empty()) fail(ErrorCode::not_found, "[tokenizer] GGUF file has no tokenizer.ggml.model");
+  const std::vector<std::string>& tokens = string_array(md, "tokenizer.ggml.tokens");
+  const size_t n = tokens.size();
+  const auto types = number_array<int32_t>(md, "tokenizer.ggml.token_type", n, normal);
+  const auto scores = number_array<float>(md, "tokenizer.ggml.scores", n, 0.0f);
+
+  auto impl = std::make_shared<Tokenizer::Impl>();
+  const auto bos = token_id(md, "tokenizer.ggml.bos_token_id", n);
+  const auto eos = token_id(md, "tokenizer.ggml.eos_token_id", n);
+  const auto unk = token_id(md, "tokenizer.ggml.unknown_token_id", n);
+  impl->bos = bos;
+  impl->eos = eos;
+  impl->eot = token_id(md, "tokenizer.ggml.eot_token_id", n);
+
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  vocab.reserve(n);
+  auto add_special_tokens = [&](bool user_defined_spaces_to_metaspace) {
+    for (size_t i = 0; i < n; ++i) {
+      if (types[i] != control && types[i] != user_defined) continue;
+      tok::AddedToken t;
+      t.id = static_cast<int32_t>(i);
+      t.content = vocab[i].first;
+      t.special = types[i] == control;
+      if (t.special || !user_defined_spaces_to_metaspace) t.normalized = false;
+      impl->added.push_back(std::move(t));
+    }
+  };
+
+  if (model == "llama") {
+    const bool add_space_prefix = md.get_bool("tokenizer.ggml.add_space_prefix", true);
+    std::vector<bool> mergeable(n, false);
+    std::vector<float> merge_scores = scores;
+    for (size_t i = 0; i < n; ++i) {
+      std::string s = tokens[i];
+      // Converters write user-defined pieces with spaces where SentencePiece has U+2581.
+      if (types[i] == user_defined) {
+        std::string tmp;
+        tok::replace_all(s, " ", metaspace, tmp);
+        s.swap(tmp);
+        merge_scores[i] = 0.0f;  // SentencePiece scores user-defined pieces 0 (GGUF stores -1000)
+      }
+      mergeable[i] = types[i] == normal || types[i] == user_defined;
+      vocab.emplace_back(std::move(s), static_cast<int32_t>(i));
+    }
+    tok::BpeOptions opt;
+    opt.byte_fallback = true;
+    opt.fuse_unk = true;
+    if (unk) opt.unk_token = vocab[static_cast<size_t>(*unk)].first;
+    add_special_tokens(true);
+    impl->model = tok::make_bpe_model_from_scores(vocab, merge_scores, mergeable, std::move(opt));
+    if (add_space_prefix) {
+      std::vector<tok::NormalizerPtr> parts;
+      parts.push_back(tok::make_prepend_normalizer(std::string(metaspace)));
+      parts.push_back(replace_spaces());
+      impl->normalizer = tok::make_sequence_normalizer(std::move(parts));
+    } else {
+      impl->normalizer = replace_spaces();
+    }
+    using K = tok::DecoderStage::Kind;
+    std::vector<tok::DecoderStage> stages;
+    stages.push_back(tok::make_stage(K::replace, std::string(metaspace), " "));
+    stages.push_back(tok::make_stage(K::byte_fallback));
+    stages.push_back(tok::make_stage(K::fuse));
+    if (add_space_prefix) {
+      tok::DecoderStage strip = tok::make_stage(K::strip, " ");
+      strip.start = 1;
+      stages.push_back(strip);
+    }
+    impl->decoder = tok::Decoder(std::move(stages));
+    if (md.get_bool("tokenizer.ggml.add_bos_token", true) && bos) impl->post_prefix.push_back(*bos);
+    if (md.get_bool("tokenizer.ggml.add_eos_token", false) && eos) impl->post_suffix.push_back(*eos);
+  } else if (model == "gpt2") {
+    for (size_t i = 0; i < n; ++i) vocab.emplace_back(tokens[i], static_cast<int32_t>(i));
+    const std::vector<std::string>& merge_lines = string_array(md, "tokenizer.ggml.merges");
+    std::vector<std::pair<std::string_view, std::string_view>> merges;
+    merges.reserve(merge_lines.size());
+    for (const std::string& m : merge_lines) {
+      const size_t sp = m.find(' ');
+      if (sp == std::string::npos)
+        fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF merge '{}' has no space", m);
+      merges.emplace_back(std::string_view(m).substr(0, sp), std::string_view(m).substr(sp + 1));
+    }
+    const std::string pre = md.get_string("tokenizer.ggml.pre", "default");
+    tok::BpeOptions opt;
+    std::vector<tok::PreTokenizerPtr> parts;
+    auto split = [](std::string_view re) {
+      return tok::make_split_pre_tokenizer(tok::Regex(re, "GGUF pre-tokenizer"), tok::SplitBehavior::isolated, false);
+    };
+    if (pre == "llama-bpe" || pre == "llama3") {
+      parts.push_back(split(llama3_regex));
+      opt.ignore_merges = true;
+    } else if (pre == "qwen2") {
+      impl->normalizer = tok::make_unicode_normalizer(tok::NormalForm::nfc);
+      parts.push_back(split(qwen2_regex));
+    } else if (pre == "deepseek-v3") {
+      for (std::string_view re : deepseek3_regexes) parts.push_back(split(re));
+    } else if (pre == "gpt-4o" || pre == "o200k") {
+      parts.push_back(split(o200k_regex));
+      opt.ignore_merges = true;
+    } else if (pre != "default" && pre != "gpt2") {
+      fail(ErrorCode::unsupported, "[tokenizer] GGUF pre-tokenizer '{}' (tokenizer.ggml.pre) is not supported", pre);
+    }
+    const bool gpt2_regex = parts.empty();
+    parts.push_back(tok::make_byte_level_pre_tokenizer(false, gpt2_regex));
+    impl->pre_tokenizer = tok::make_sequence_pre_tokenizer(std::move(parts));
+    add_special_tokens(false);
+    impl->model = tok::make_bpe_model(vocab, merges, std::move(opt));
+    impl->decoder = tok::Decoder({tok::make_stage(tok::DecoderStage::Kind::byte_level)});
+    if (md.get_bool("tokenizer.ggml.add_bos_token", false) && bos) impl->post_prefix.push_back(*bos);
+    if (md.get_bool("tokenizer.ggml.add_eos_token", false) && eos) impl->post_suffix.push_back(*eos);
+  } else if (model == "bert") {
+    // llama.cpp's converter writes word-initial pieces with a U+2581 prefix and continuation
+    // pieces without "##"; undo that to get the WordPiece vocabulary back.
+    bool cased = false;
+    for (size_t i = 0; i < n; ++i) {
+      std::string s = tokens[i];
+      if (types[i] == normal) {
+        if (s.compare(0, metaspace.size(), metaspace) == 0) s.erase(0, metaspace.size());
+        else s.insert(0, "##");
+        for (char c : s) cased = cased || (c >= 'A' && c <= 'Z');
+      }
+      vocab.emplace_back(std::move(s), static_cast<int32_t>(i));
+    }
+    add_special_tokens(false);
+    const std::string unk_text = unk ? vocab[static_cast<size_t>(*unk)].first : std::string("[UNK]");
+    impl->model = tok::make_wordpiece_model(vocab, unk_text, "##", 100);
+    impl->normalizer = tok::make_bert_normalizer(true, true, std::nullopt, !cased);
+    impl->pre_tokenizer = tok::make_bert_pre_tokenizer();
+    tok::DecoderStage wp = tok::make_stage(tok::DecoderStage::Kind::wordpiece, "##");
+    wp.flag = true;
+    impl->decoder = tok::Decoder({wp});
+    const auto cls = token_id(md, "tokenizer.ggml.cls_token_id", n);
+    const auto sep = token_id(md, "tokenizer.ggml.seperator_token_id", n);
+    if (cls && sep) {
+      impl->post_prefix.push_back(*cls);
+      impl->post_suffix.push_back(*sep);
+    }
+  } else {
+    fail(ErrorCode::unsupported, "[tokenizer] GGUF tokenizer model '{}' (tokenizer.ggml.model) is not supported", model);
+  }
+  impl->finalize();
+  return impl;
+}
+
+}  // namespace ollm
