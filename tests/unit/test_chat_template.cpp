@@ -264,6 +264,10 @@ TEST_CASE("hostile templates hit clear limits") {
         ollm::ErrorCode::invalid_argument);
   CHECK(msg.find("nests deeper") != std::string::npos);
   CHECK(code_of([&] { render("{{ 9223372036854775807 + 1 }}"); }, &msg) == ollm::ErrorCode::unsupported);
+  // Bound methods outlive their loop / cycler, and namespaces that reference each other are freed.
+  req.limits.max_output_bytes = 1000;
+  CHECK(render("{% set ns = namespace() %}{% for x in [1] %}{% set ns.c = loop.cycle %}{% endfor %}{{ ns.c('a', 'b') }}"
+               "{% set ns.n = cycler(1, 2).next %}{{ ns.n() }}{% set ns.me = ns %}{{ ns.me.me.n() }}") == "a12");
 }
 
 TEST_CASE("chat request inputs") {

@@ -71,7 +71,9 @@ TEST_CASE("every dtype ollm reads, a scalar and an empty tensor") {
       {"t_f32", DType::f32}, {"t_f16", DType::f16}, {"t_bf16", DType::bf16}, {"t_f64", DType::f64},
       {"t_i8", DType::i8}, {"t_u8", DType::u8}, {"t_i16", DType::i16}, {"t_i32", DType::i32},
       {"t_i64", DType::i64}, {"t_bool", DType::boolean}, {"t_f8_e4m3", DType::f8_e4m3}, {"t_f8_e5m2", DType::f8_e5m2}};
-  for (const auto& [name, type] : types) {
+  for (const auto& entry : types) {
+    const char* name = entry.first;  // not a structured binding: clang 14 cannot capture those
+    const DType type = entry.second;
     CAPTURE(name);
     REQUIRE(file.find_tensor(name) != nullptr);
     CHECK(file.find_tensor(name)->type == type);
