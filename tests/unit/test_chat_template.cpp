@@ -170,7 +170,9 @@ TEST_CASE("real chat templates match transformers' apply_chat_template") {
       // The helper must find the special tokens transformers did, except class defaults that
       // are not in the file (GemmaTokenizer's mask_token).
       std::map<std::string, std::string> found(config.special_tokens.begin(), config.special_tokens.end());
-      for (const auto& [k, v] : special) {
+      for (const auto& entry : special) {
+        const auto& k = entry.first;  // not a structured binding: clang 14 cannot capture those
+        const auto& v = entry.second;
         CAPTURE(k);
         if (!found.count(k) && k == "mask_token") continue;
         CHECK(found[k] == v);
