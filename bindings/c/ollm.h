@@ -6,7 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ollm/export.h"
+/* Self-contained on purpose: C users include this one file. Mirrors include/ollm/export.h. */
+#ifndef OLLM_API
+#  if defined(_WIN32)
+#    if defined(OLLM_BUILDING_LIBRARY)
+#      define OLLM_API __declspec(dllexport)
+#    else
+#      define OLLM_API
+#    endif
+#  else
+#    define OLLM_API __attribute__((visibility("default")))
+#  endif
+#endif
 
 #ifdef __cplusplus
 extern "C" {
