@@ -1,6 +1,8 @@
 // Python str semantics over UTF-8 for the template engine (see text.hpp).
 #include "tokenizer/chat_template/text.hpp"
 
+#include "tokenizer/unicode.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,23 +28,7 @@ size_t utf8_decode(std::string_view s, size_t i, uint32_t& cp) {
   return n;
 }
 
-void utf8_append(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+void utf8_append(std::string& out, uint32_t cp) { tok::append_utf8(out, static_cast<char32_t>(cp)); }
 
 bool utf8_valid(std::string_view s) {
   size_t i = 0;
