@@ -22,5 +22,9 @@ inline constexpr int exit_usage = 2;
 Command add_inspect_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);
 Command add_chat_template_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_chat_command(CLI::App& app);
+Command add_logits_command(CLI::App& app);
+Command add_quantize_command(CLI::App& app);
 
 }  // namespace ollm_cli

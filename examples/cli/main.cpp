@@ -14,7 +14,11 @@ int main(int argc, char** argv) {
   app.add_flag("--version", show_version, "Print the version and build information");
 
   const std::vector<ollm_cli::Command> commands = {
+      ollm_cli::add_run_command(app),
+      ollm_cli::add_chat_command(app),
+      ollm_cli::add_logits_command(app),
       ollm_cli::add_inspect_command(app),
+      ollm_cli::add_quantize_command(app),
       ollm_cli::add_tokenize_command(app),
       ollm_cli::add_chat_template_command(app),
   };

@@ -168,7 +168,7 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
     } else if (pre == "gpt-4o" || pre == "o200k") {
       parts.push_back(split(o200k_regex));
       opt.ignore_merges = true;
-    } else if (pre != "default" && pre != "gpt2") {
+    } else if (pre != "default" && pre != "gpt2" && pre != "gpt-2") {
       fail(ErrorCode::unsupported, "[tokenizer] GGUF pre-tokenizer '{}' (tokenizer.ggml.pre) is not supported", pre);
     }
     const bool gpt2_regex = parts.empty();

@@ -1,0 +1,34 @@
+// Options shared by the commands that load a model and generate (run, chat, logits, bench):
+// the model path, threads, KV budget and sampling settings, and the load progress bar.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "ollm/engine.hpp"
+#include "ollm/model.hpp"
+
+namespace ollm_cli {
+
+struct ModelOptions {
+  std::string model;
+  int threads = 0;
+  int64_t ctx = 4096;
+  std::string kv_type = "f16";
+  bool no_mmap = false;
+};
+
+struct SamplingOptions {
+  ollm::SamplingParams params;
+};
+
+void add_model_options(CLI::App& cmd, ModelOptions& opt);
+void add_sampling_options(CLI::App& cmd, SamplingOptions& opt);
+
+// Loads with a progress bar on stderr when it is a terminal.
+std::shared_ptr<const ollm::Model> load_model(const ModelOptions& opt);
+ollm::EngineOptions engine_options(const ModelOptions& opt);
+
+}  // namespace ollm_cli

@@ -1,0 +1,119 @@
+// ollm::Engine — batch-first generation over one shared Model. Several requests advance together
+// in every step (prompt chunks and decode tokens mixed in one batch), each with its own blocks of
+// the engine's KV cache. Requests start, finish and are cancelled independently.
+//
+//   auto model = ollm::Model::load(path);
+//   ollm::Engine engine(model, {.threads = 2, .kv_cache_tokens = 8192});
+//   auto id = engine.submit({.prompt = "Once upon a time", .max_tokens = 64},
+//                           [](std::string_view piece) { std::cout << piece; return true; });
+//   engine.run_until_done();
+//   ollm::GenerationResult r = engine.take_result(id);
+//
+// Thread-safety: an Engine is driven (submit/step/run_until_done/take_result) from one thread
+// at a time; cancel() may be called from any thread. Engines are independent: several engines
+// on one Model may run on different threads at once. Callbacks run on the driving thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ollm/export.h"
+#include "ollm/model.hpp"
+#include "ollm/sampling.hpp"
+#include "ollm/types.hpp"
+
+namespace ollm {
+
+struct EngineOptions {
+  int threads = 0;                 // compute threads; 0 = all hardware threads
+  int64_t kv_cache_tokens = 4096;  // KV budget in tokens, shared by all sequences
+  uint64_t kv_cache_bytes = 0;     // or in bytes (when non-zero and smaller)
+  DType kv_type = DType::f16;      // F16, BF16 or F32
+  int64_t kv_block_tokens = 16;    // KV block size (the unit of allocation)
+  int max_sequences = 8;           // sequences advanced together per step
+  int64_t max_batch_tokens = 512;  // tokens per step (prompt chunks are cut to fit)
+};
+
+enum class FinishReason {
+  none,          // still running
+  length,        // max_tokens reached
+  eos,           // end-of-sequence / end-of-turn token
+  stop_string,   // one of the stop strings appeared (it is not part of the text)
+  cancelled,     // cancel() or the callback returned false
+  context_full,  // the model's context or the KV budget ran out (error says which)
+};
+OLLM_API const char* finish_reason_name(FinishReason reason) noexcept;
+
+using SessionId = uint64_t;
+using RequestId = uint64_t;
+
+struct GenerationRequest {
+  std::string prompt;                 // tokenized with the model's tokenizer when prompt_ids is empty
+  std::vector<int32_t> prompt_ids;
+  bool add_special_tokens = true;     // BOS etc. when tokenizing `prompt`
+  int32_t max_tokens = 128;
+  SamplingParams sampling;
+  std::vector<std::string> stop;      // stop strings, matched across token boundaries
+  bool stop_at_eos = true;            // stop on the model's EOS / end-of-turn ids
+  SessionId session = 0;              // 0: a one-off sequence; else reuse that session's KV
+};
+
+struct GenerationResult {
+  std::string text;                   // generated text (stop string excluded)
+  std::vector<int32_t> tokens;        // generated ids (the stop/EOS token included)
+  FinishReason finish = FinishReason::none;
+  int64_t prompt_tokens = 0;
+  int64_t reused_tokens = 0;          // prompt tokens served from the session's KV cache
+  std::string error;                  // why, for context_full
+};
+
+// Receives each piece of text as it becomes final; return false to cancel the request.
+using StreamCallback = std::function<bool(std::string_view piece)>;
+
+class OLLM_API Engine {
+ public:
+  explicit Engine(std::shared_ptr<const Model> model, const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a request. Throws Error(invalid_argument) for an empty prompt, a token id outside the
+  // vocabulary, max_tokens < 0, an unknown or busy session, or a prompt longer than the model's
+  // context or the KV budget.
+  RequestId submit(GenerationRequest request, StreamCallback on_text = {});
+  // Thread-safe. The request finishes with FinishReason::cancelled at the next step.
+  void cancel(RequestId id) noexcept;
+  // Runs one batched forward step over the active requests. Returns false when nothing is left.
+  bool step();
+  void run_until_done();
+  bool finished(RequestId id) const;
+  // The result of a finished request (then forgotten). Throws invalid_argument if unknown or running.
+  GenerationResult take_result(RequestId id);
+
+  // Convenience: submit, run until this request is done, return its result.
+  GenerationResult generate(GenerationRequest request, StreamCallback on_text = {});
+
+  // Multi-turn: a session keeps its KV cache between requests; a new request whose prompt
+  // starts with the session's previous tokens reuses them and computes only the rest.
+  SessionId open_session();
+  void close_session(SessionId id);   // frees its KV blocks
+
+  // The logits of every position of `ids` ([ids.size(), vocab], row-major) from a fresh
+  // sequence, for verification against reference implementations.
+  std::vector<float> logits(std::span<const int32_t> ids);
+
+  const Model& model() const noexcept;
+  int64_t kv_free_tokens() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ollm

@@ -1,0 +1,63 @@
+// ollm::Model — a loaded open-weight model: its description, tokenizer and weights (views into
+// the memory-mapped file, or read into memory). Immutable after load: one Model can be shared by
+// any number of engines and threads (hold it by shared_ptr).
+//
+//   auto model = ollm::Model::load("gemma-3-270m-q4_k_m.gguf");
+//   ollm::Engine engine(model);
+//   std::string text = engine.generate("The capital of France is", {.max_tokens = 16}).text;
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ollm/chat_template.hpp"
+#include "ollm/export.h"
+#include "ollm/model_spec.hpp"
+#include "ollm/tokenizer.hpp"
+
+namespace ollm {
+
+struct ModelLoadOptions {
+  std::string device = "cpu";   // "cpu" (a CUDA build will add "cuda")
+  bool use_mmap = true;         // false: weights are read into memory (files on slow or network storage)
+  // Called as loading advances with the fraction done (0..1); return false to cancel the load
+  // (it then throws Error(cancelled)). Called on the loading thread.
+  std::function<bool(float fraction)> progress;
+};
+
+class OLLM_API Model {
+ public:
+  // A GGUF file or a Hugging Face directory (config.json + safetensors + tokenizer files).
+  // Throws Error: not_found / io for the path, invalid_model_file for a corrupt file,
+  // unsupported for an architecture or tensor type ollm cannot run (naming it), not_found for a
+  // missing tensor (naming it), cancelled when progress returned false.
+  static std::shared_ptr<const Model> load(const std::filesystem::path& path, const ModelLoadOptions& options = {});
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelSpec& spec() const noexcept;
+  const std::string& architecture() const noexcept;
+  const Tokenizer& tokenizer() const noexcept;
+  // The model's own chat template (GGUF tokenizer.chat_template or tokenizer_config.json), when
+  // it has one.
+  const std::optional<ChatTemplate>& chat_template() const noexcept;
+  int64_t vocab_size() const noexcept;
+  int64_t context_length() const noexcept;   // trained context (0 when the file does not say)
+  uint64_t weight_bytes() const noexcept;    // bytes of all tensors
+  uint64_t bytes_per_token() const noexcept; // weight bytes one decode step streams
+
+  struct Impl;
+  const Impl& impl() const noexcept { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ollm

@@ -1,0 +1,117 @@
+// Routes a prefill GEMM to the implementation that measured fastest for its weight type
+// (docs/BENCHMARKS.md, "Prefill GEMM") and validates shapes once, before any kernel runs.
+#include "cpu/gemm.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "cpu/dequantize.hpp"
+#include "cpu/gemm_drivers.hpp"
+#include "cpu/gemm_float.hpp"
+#include "cpu/gemm_int8.hpp"
+#include "util/fail.hpp"
+
+namespace ollm::cpu {
+namespace {
+
+// Below this many rows the decode path (matmul.hpp) wins: both read every weight byte once, and
+// the GEMM's panel packing only pays for itself over enough rows (crossover measured at 4–12 rows
+// for Q4_K and Q8_0 at 4096×4096, docs/BENCHMARKS.md).
+constexpr int64_t min_rows = 8;
+
+// Measured at m = 512 (docs/BENCHMARKS.md, "Prefill GEMM"): own int8 kernels for the quantized
+// types; F32 on oneDNN (weights used in place); F16 and BF16 on our f32 tile, which matched or
+// beat oneDNN on f32-converted chunks without a per-thread chunk buffer; BF16 with bf16
+// activations (opt-in) on our vdpbf16ps tile, which matched or beat oneDNN's bf16 matmul.
+GemmPath best_path(DType type, Isa isa) noexcept {
+  if (int8_format(type).unit != 0) return GemmPath::int8;
+  if (type == DType::bf16 && gemm_bf16_activations_enabled()) {
+    if (gemm_bf16_dot_available(isa)) return GemmPath::own_bf16;
+    if (gemm_onednn_available()) return GemmPath::onednn_bf16;
+  }
+  if (type == DType::f32 && gemm_onednn_available()) return GemmPath::onednn;
+  return GemmPath::own_float;
+}
+
+}  // namespace
+
+bool gemm_bf16_activations_enabled() noexcept {
+  static const bool enabled = [] {
+    const char* v = std::getenv("OLLM_BF16_ACTIVATIONS");
+    return v != nullptr && std::string_view(v) == "1";
+  }();
+  return enabled;
+}
+
+bool gemm_path_available(GemmPath path, DType type) noexcept {
+  switch (path) {
+    case GemmPath::automatic: return int8_format(type).unit != 0 || gemm_float_type(type);
+    case GemmPath::int8: return int8_format(type).unit != 0;
+    case GemmPath::own_float: return gemm_float_type(type);
+    case GemmPath::own_bf16: return type == DType::bf16 && gemm_bf16_dot_available(Isa::avx512);
+    case GemmPath::onednn: return gemm_onednn_available() && gemm_float_type(type);
+    case GemmPath::onednn_bf16: return gemm_onednn_available() && type == DType::bf16;
+    case GemmPath::onednn_dequant: return gemm_onednn_available() && dequantize_row_fn(type) != nullptr;
+  }
+  return false;
+}
+
+bool gemm_supports(DType type, int64_t m) noexcept {
+  return m >= min_rows && gemm_path_available(GemmPath::automatic, type);
+}
+
+void gemm_with(Isa isa, GemmPath path, const WeightMatrix& w, const float* x, int64_t m,
+               int64_t x_stride, float* y, int64_t y_stride, ThreadPool& pool, int n_threads) {
+  if (path == GemmPath::automatic) path = best_path(w.type, isa);
+  if (!gemm_path_available(path, w.type))
+    fail(ErrorCode::unsupported, "[gemm] no prefill GEMM for {} weights on this path", dtype_name(w.type));
+  const auto traits = dtype_traits(w.type);
+  const int64_t n = w.n_rows, k = w.n_cols;
+  if (m < 0 || n < 0 || k < 0 || k % traits->block_elements != 0)
+    fail(ErrorCode::invalid_argument, "[gemm] bad shape m={} n={} k={} for {} (k must be a multiple of {})", m,
+         n, k, traits->name, traits->block_elements);
+  if (w.row_stride < dtype_row_bytes(w.type, k) || x_stride < k || y_stride < n)
+    fail(ErrorCode::invalid_argument, "[gemm] strides too small: weight row {} bytes < {}, x {} < k={}, y {} < n={}",
+         w.row_stride, dtype_row_bytes(w.type, k), x_stride, k, y_stride, n);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t r = 0; r < m; ++r) std::fill(y + r * y_stride, y + r * y_stride + n, 0.0f);
+    return;
+  }
+  n_threads = std::clamp(n_threads, 1, pool.size());
+  switch (path) {
+    case GemmPath::int8: return gemm_run_int8(isa, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::own_float: return gemm_run_float(isa, false, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::own_bf16:
+      if (!gemm_bf16_dot_available(isa))
+        fail(ErrorCode::unsupported, "[gemm] bf16 dot products need the avx512 variant and AVX512-BF16 (variant {})",
+             isa_name(isa));
+      return gemm_run_float(isa, true, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::onednn: return gemm_run_onednn(isa, false, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::onednn_bf16: return gemm_run_onednn(isa, true, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::onednn_dequant:
+      return gemm_run_onednn_dequant(isa, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::automatic: break;
+  }
+}
+
+void gemm(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y,
+          int64_t y_stride, ThreadPool& pool, int n_threads) {
+  gemm_with(selected_isa(), GemmPath::automatic, w, x, m, x_stride, y, y_stride, pool, n_threads);
+}
+
+#if !defined(OLLM_WITH_ONEDNN)
+// Built without oneDNN: gemm_onednn.cpp is not compiled and these say so.
+bool gemm_onednn_available() noexcept { return false; }
+void gemm_onednn_set_one_call(bool) noexcept {}
+void gemm_run_onednn(Isa, bool, const WeightMatrix&, const float*, int64_t, int64_t, float*, int64_t, ThreadPool&, int) {
+  fail(ErrorCode::unsupported, "[gemm] built without oneDNN (OLLM_ONEDNN=OFF)");
+}
+void gemm_run_onednn_dequant(Isa, const WeightMatrix&, const float*, int64_t, int64_t, float*, int64_t, ThreadPool&,
+                             int) {
+  fail(ErrorCode::unsupported, "[gemm] built without oneDNN (OLLM_ONEDNN=OFF)");
+}
+#endif
+
+}  // namespace ollm::cpu

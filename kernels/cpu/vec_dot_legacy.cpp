@@ -1,0 +1,397 @@
+// Compiled once per ISA: decode matmul row kernels for the 32-element block types (Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0, IQ4_NL) against activations quantized to XqLegacyGroup (gemv_kernels.hpp).
+//
+// Integer inner loop: the weight codes are made non-negative (code = value + offset) so they can
+// be the unsigned operand of vpdpbusd (AVX-512 VNNI) / vpmaddubsw (AVX2), one 128-bit lane per
+// block; the offset comes back as offset * -sum(x_q), preloaded into the accumulator from the
+// activation's per-block sums. Each lane's int32 partial sums are then scaled in f32 by
+// d_w * d_x (expanded per lane), so no horizontal work happens before the end of a row.
+#include <algorithm>
+#include <cstring>
+
+#if defined(OLLM_ISA_AVX512) || defined(OLLM_ISA_AVX2)
+#include <immintrin.h>
+#endif
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() through and then warn that it is
+// uninitialised wherever they are inlined (GCC bug 105593): silence that false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "cpu/gemv_kernels.hpp"
+#include "cpu/quant_blocks.hpp"
+
+namespace ollm::cpu::OLLM_ISA_NAMESPACE {
+namespace {
+
+constexpr int max_tile = 4;  // activation rows that share one decode of a weight row
+
+#if defined(OLLM_ISA_AVX512) || defined(OLLM_ISA_AVX2)
+
+#if defined(OLLM_ISA_AVX512)
+using VI = __m512i;
+using VF = __m512;
+constexpr int bpv = 4;  // blocks per vector (one per 128-bit lane)
+inline VI set1_8(int c) { return _mm512_set1_epi8(static_cast<char>(c)); }
+inline VI v_and(VI a, VI b) { return _mm512_and_si512(a, b); }
+inline VI v_xor(VI a, VI b) { return _mm512_xor_si512(a, b); }
+inline VI v_srl4(VI a) { return _mm512_srli_epi16(a, 4); }
+inline VI v_shuffle(VI table, VI idx) { return _mm512_shuffle_epi8(table, idx); }
+inline VI v_load(const void* p) { return _mm512_load_si512(p); }
+inline VF v_loadf(const float* p) { return _mm512_load_ps(p); }
+inline VF v_zerof() { return _mm512_setzero_ps(); }
+inline VI v_zero() { return _mm512_setzero_si512(); }
+template <int S>
+inline VI v_sll32(VI a) { return _mm512_slli_epi32(a, S); }
+inline VF v_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
+inline VF v_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+inline VF v_cvt(VI a) { return _mm512_cvtepi32_ps(a); }
+inline float v_hsum(VF a) { return _mm512_reduce_add_ps(a); }
+// 16 bytes from each of 4 blocks `stride` apart, block j in lane j.
+inline VI load_lanes(const uint8_t* p, size_t stride) {
+  VI v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + stride)), 1);
+  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * stride)), 2);
+  return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * stride)), 3);
+}
+// The fp16 at p of each of 4 blocks, as f32 repeated over the block's lane.
+inline VF lane_fp16(const uint8_t* p, size_t stride) {
+  const uint64_t h = static_cast<uint64_t>(load_u16(p)) | static_cast<uint64_t>(load_u16(p + stride)) << 16 |
+                     static_cast<uint64_t>(load_u16(p + 2 * stride)) << 32 |
+                     static_cast<uint64_t>(load_u16(p + 3 * stride)) << 48;
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(h)));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                               _mm512_castps128_ps512(f));
+}
+// For each block, bits [shift, shift+16) of its u32 at p: one bit per element of a 16-lane half.
+inline uint64_t lane_bits(const uint8_t* p, size_t stride, int shift) {
+  uint64_t bits = 0;
+  for (int j = 0; j < 4; ++j) bits |= static_cast<uint64_t>((load_u32(p + j * stride) >> shift) & 0xffffu) << (16 * j);
+  return bits;
+}
+// Adds `add` to the bytes of c whose bit is set in bits.
+inline VI add_where(VI c, uint64_t bits, VI add) { return _mm512_mask_add_epi8(c, bits, c, add); }
+// acc + sum over 4-byte groups of u8(u) * i8(x).
+inline VI dot_u8i8(VI acc, VI u, VI x) { return _mm512_dpbusd_epi32(acc, u, x); }
+
+#else  // AVX2
+
+using VI = __m256i;
+using VF = __m256;
+constexpr int bpv = 2;
+inline VI set1_8(int c) { return _mm256_set1_epi8(static_cast<char>(c)); }
+inline VI v_and(VI a, VI b) { return _mm256_and_si256(a, b); }
+inline VI v_xor(VI a, VI b) { return _mm256_xor_si256(a, b); }
+inline VI v_srl4(VI a) { return _mm256_srli_epi16(a, 4); }
+inline VI v_shuffle(VI table, VI idx) { return _mm256_shuffle_epi8(table, idx); }
+inline VI v_load(const void* p) { return _mm256_load_si256(static_cast<const __m256i*>(p)); }
+inline VF v_loadf(const float* p) { return _mm256_load_ps(p); }
+inline VF v_zerof() { return _mm256_setzero_ps(); }
+inline VI v_zero() { return _mm256_setzero_si256(); }
+template <int S>
+inline VI v_sll32(VI a) { return _mm256_slli_epi32(a, S); }
+inline VF v_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
+inline VF v_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
+inline VF v_cvt(VI a) { return _mm256_cvtepi32_ps(a); }
+inline float v_hsum(VF a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+inline VI load_lanes(const uint8_t* p, size_t stride) {
+  return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(p + stride), reinterpret_cast<const __m128i*>(p));
+}
+inline VF lane_fp16(const uint8_t* p, size_t stride) {
+  const uint32_t h = static_cast<uint32_t>(load_u16(p)) | static_cast<uint32_t>(load_u16(p + stride)) << 16;
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(h)));
+  return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+}
+inline uint64_t lane_bits(const uint8_t* p, size_t stride, int shift) {
+  return ((load_u32(p) >> shift) & 0xffffu) | ((load_u32(p + stride) >> shift) & 0xffffu) << 16;
+}
+inline VI add_where(VI c, uint64_t bits, VI add) {
+  // Byte j takes bit j: broadcast, route byte j/8 of the mask to byte j, test bit j%8.
+  const VI spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                                        _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll,
+                                                           0x0303030303030303ll));
+  const VI bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  const VI set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+  return _mm256_add_epi8(c, _mm256_and_si256(set, add));
+}
+// Without VNNI: pairs of u8*i8 summed to i16 (exact while u <= 128, as every unsigned code here
+// is), then pairs of i16 to i32.
+inline VI dot_u8i8(VI acc, VI u, VI x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
+}
+// Signed weights: |w| * (x with w's sign), the usual trick, exact since |w|, |x| <= 127.
+inline VI dot_i8i8(VI acc, VI w, VI x) {
+  return dot_u8i8(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+}
+
+#endif
+
+// Decoders of `bpv` consecutive blocks: codes(p, lo, hi) gives each block's elements 0..15 (lo)
+// and 16..31 (hi) in its lane; scale(p) its d per lane. `shift`: the codes carry an offset of
+// 1 << shift (-1: signed codes, no offset); has_min: value = d * code + m.
+struct DecQ4_0 {
+  static constexpr size_t bytes = sizeof(block_q4_0);
+  static constexpr int shift = 3;
+  static constexpr bool has_min = false;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    const VI v = load_lanes(p + 2, bytes);
+    lo = v_and(v, set1_8(0x0f));
+    hi = v_and(v_srl4(v), set1_8(0x0f));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t*) { return v_zerof(); }
+};
+
+struct DecQ4_1 {
+  static constexpr size_t bytes = sizeof(block_q4_1);
+  static constexpr int shift = -1;
+  static constexpr bool has_min = true;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    const VI v = load_lanes(p + 4, bytes);
+    lo = v_and(v, set1_8(0x0f));
+    hi = v_and(v_srl4(v), set1_8(0x0f));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t* p) { return lane_fp16(p + 2, bytes); }
+};
+
+struct DecQ5_0 {
+  static constexpr size_t bytes = sizeof(block_q5_0);
+  static constexpr int shift = 4;
+  static constexpr bool has_min = false;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    const VI v = load_lanes(p + 6, bytes);
+    lo = add_where(v_and(v, set1_8(0x0f)), lane_bits(p + 2, bytes, 0), set1_8(0x10));
+    hi = add_where(v_and(v_srl4(v), set1_8(0x0f)), lane_bits(p + 2, bytes, 16), set1_8(0x10));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t*) { return v_zerof(); }
+};
+
+struct DecQ5_1 {
+  static constexpr size_t bytes = sizeof(block_q5_1);
+  static constexpr int shift = -1;
+  static constexpr bool has_min = true;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    const VI v = load_lanes(p + 8, bytes);
+    lo = add_where(v_and(v, set1_8(0x0f)), lane_bits(p + 4, bytes, 0), set1_8(0x10));
+    hi = add_where(v_and(v_srl4(v), set1_8(0x0f)), lane_bits(p + 4, bytes, 16), set1_8(0x10));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t* p) { return lane_fp16(p + 2, bytes); }
+};
+
+// Q8_0 and IQ4_NL hold signed values. VNNI: flip to unsigned (value + 128). AVX2: keep them
+// signed (value + 128 would overflow vpmaddubsw's i16 pairs) and use the sign trick.
+#if defined(OLLM_ISA_AVX512)
+constexpr int signed_shift = 7;
+inline VI to_codes(VI v) { return v_xor(v, set1_8(0x80)); }
+inline VI iq4nl_table() {
+  return _mm512_broadcast_i32x4(_mm_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59,
+                                              -39, -15));  // iq4nl_values + 128, as bytes
+}
+#else
+constexpr int signed_shift = -1;
+inline VI to_codes(VI v) { return v; }
+inline VI iq4nl_table() {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iq4nl_values)));
+}
+#endif
+
+struct DecQ8_0 {
+  static constexpr size_t bytes = sizeof(block_q8_0);
+  static constexpr int shift = signed_shift;
+  static constexpr bool has_min = false;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    lo = to_codes(load_lanes(p + 2, bytes));
+    hi = to_codes(load_lanes(p + 18, bytes));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t*) { return v_zerof(); }
+};
+
+struct DecIQ4_NL {
+  static constexpr size_t bytes = sizeof(block_iq4_nl);
+  static constexpr int shift = signed_shift;
+  static constexpr bool has_min = false;
+  static void codes(const uint8_t* p, VI& lo, VI& hi) {
+    const VI v = load_lanes(p + 2, bytes);
+    const VI table = iq4nl_table();
+    lo = v_shuffle(table, v_and(v, set1_8(0x0f)));
+    hi = v_shuffle(table, v_and(v_srl4(v), set1_8(0x0f)));
+  }
+  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
+  static VF min(const uint8_t*) { return v_zerof(); }
+};
+
+// The contribution of 4 blocks at p (weights) and activation group g, for M activation rows.
+template <class T, int M>
+inline void group_step(const uint8_t* p, const XqLegacyGroup* const* x, int64_t g, VF* acc) {
+  for (int h = 0; h < 4 / bpv; ++h) {
+    const uint8_t* pb = p + static_cast<size_t>(h * bpv) * T::bytes;
+    VI lo, hi;
+    T::codes(pb, lo, hi);
+    const VF dw = T::scale(pb);
+    const VF mw = T::min(pb);
+    for (int i = 0; i < M; ++i) {
+      const XqLegacyGroup& xg = x[i][g];
+      const int e8 = 16 * bpv * h, e32 = 4 * bpv * h;
+      VI a;
+      if constexpr (T::shift >= 0) a = v_sll32<T::shift>(v_load(xg.nsum + e32));
+      else a = v_zero();
+#if defined(OLLM_ISA_AVX2)
+      if constexpr (T::shift < 0 && !T::has_min) {
+        a = dot_i8i8(a, lo, v_load(xg.lo + e8));
+        a = dot_i8i8(a, hi, v_load(xg.hi + e8));
+      } else
+#endif
+      {
+        a = dot_u8i8(a, lo, v_load(xg.lo + e8));
+        a = dot_u8i8(a, hi, v_load(xg.hi + e8));
+      }
+      acc[i] = v_fma(v_cvt(a), v_mul(dw, v_loadf(xg.d + e32)), acc[i]);
+      if constexpr (T::has_min) acc[i] = v_fma(mw, v_loadf(xg.s + e32), acc[i]);
+    }
+  }
+}
+
+template <class T, int M>
+void rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_end, int64_t n_blocks,
+               const XqLegacyGroup* const* x, float* const* y) {
+  const int64_t full = n_blocks / 4;
+  const int64_t tail = n_blocks % 4;
+  for (int64_t r = r_begin; r < r_end; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * w_stride;
+    VF acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = v_zerof();
+    for (int64_t g = 0; g < full; ++g) group_step<T, M>(row + static_cast<size_t>(g) * 4 * T::bytes, x, g, acc);
+    if (tail) {
+      // The last partial group reads a zero-padded copy (zero scale and min): never past the row.
+      alignas(64) uint8_t pad[4 * T::bytes] = {};
+      std::memcpy(pad, row + static_cast<size_t>(full) * 4 * T::bytes, static_cast<size_t>(tail) * T::bytes);
+      group_step<T, M>(pad, x, full, acc);
+    }
+    for (int i = 0; i < M; ++i) y[i][r] = v_hsum(acc[i]);
+  }
+}
+
+#else  // scalar
+
+// Scalar decoders: the 32 signed values of one block (value = d * v + m).
+struct DecQ4_0 {
+  static constexpr size_t bytes = sizeof(block_q4_0);
+  static constexpr bool has_min = false;
+  static void values(const uint8_t* p, int* v) {
+    for (int j = 0; j < 16; ++j) v[j] = (p[2 + j] & 0x0f) - 8, v[j + 16] = (p[2 + j] >> 4) - 8;
+  }
+};
+struct DecQ4_1 {
+  static constexpr size_t bytes = sizeof(block_q4_1);
+  static constexpr bool has_min = true;
+  static void values(const uint8_t* p, int* v) {
+    for (int j = 0; j < 16; ++j) v[j] = p[4 + j] & 0x0f, v[j + 16] = p[4 + j] >> 4;
+  }
+};
+struct DecQ5_0 {
+  static constexpr size_t bytes = sizeof(block_q5_0);
+  static constexpr bool has_min = false;
+  static void values(const uint8_t* p, int* v) {
+    const uint32_t qh = load_u32(p + 2);
+    for (int j = 0; j < 16; ++j) {
+      v[j] = ((p[6 + j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4)) - 16;
+      v[j + 16] = ((p[6 + j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4)) - 16;
+    }
+  }
+};
+struct DecQ5_1 {
+  static constexpr size_t bytes = sizeof(block_q5_1);
+  static constexpr bool has_min = true;
+  static void values(const uint8_t* p, int* v) {
+    const uint32_t qh = load_u32(p + 4);
+    for (int j = 0; j < 16; ++j) {
+      v[j] = (p[8 + j] & 0x0f) | static_cast<int>(((qh >> j) & 1u) << 4);
+      v[j + 16] = (p[8 + j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4);
+    }
+  }
+};
+struct DecQ8_0 {
+  static constexpr size_t bytes = sizeof(block_q8_0);
+  static constexpr bool has_min = false;
+  static void values(const uint8_t* p, int* v) {
+    for (int j = 0; j < 32; ++j) v[j] = static_cast<int8_t>(p[2 + j]);
+  }
+};
+struct DecIQ4_NL {
+  static constexpr size_t bytes = sizeof(block_iq4_nl);
+  static constexpr bool has_min = false;
+  static void values(const uint8_t* p, int* v) {
+    for (int j = 0; j < 16; ++j) v[j] = iq4nl_values[p[2 + j] & 0x0f], v[j + 16] = iq4nl_values[p[2 + j] >> 4];
+  }
+};
+
+template <class T, int M>
+void rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_end, int64_t n_blocks,
+               const XqLegacyGroup* const* x, float* const* y) {
+  for (int64_t r = r_begin; r < r_end; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * w_stride;
+    float acc[M] = {};
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const uint8_t* p = row + static_cast<size_t>(b) * T::bytes;
+      int v[32];
+      T::values(p, v);
+      const float dw = fp16_to_f32(load_u16(p));
+      const float mw = T::has_min ? fp16_to_f32(load_u16(p + 2)) : 0.0f;
+      const int j = static_cast<int>(b % 4);
+      for (int i = 0; i < M; ++i) {
+        const XqLegacyGroup& xg = x[i][b / 4];
+        int32_t sum = 0;
+        for (int l = 0; l < 16; ++l) sum += v[l] * xg.lo[16 * j + l] + v[l + 16] * xg.hi[16 * j + l];
+        acc[i] += static_cast<float>(sum) * (dw * xg.d[4 * j]);
+        if constexpr (T::has_min) acc[i] += mw * xg.s[4 * j];
+      }
+    }
+    for (int i = 0; i < M; ++i) y[i][r] = acc[i];
+  }
+}
+
+#endif
+
+// w: [r_end rows] of T at w_stride · x: m rows of XqLegacyGroup[ceil(k/128)] · y: m rows [n] f32
+template <class T>
+void gemv_legacy(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_end, int64_t k,
+                 const void* const* x, float* const* y, int64_t m) {
+  const int64_t n_blocks = k / qk_legacy;
+  for (int64_t i0 = 0; i0 < m; i0 += max_tile) {
+    const XqLegacyGroup* xs[max_tile];
+    const int mt = static_cast<int>(std::min<int64_t>(max_tile, m - i0));
+    for (int i = 0; i < mt; ++i) xs[i] = static_cast<const XqLegacyGroup*>(x[i0 + i]);
+    float* const* ys = y + i0;
+    switch (mt) {
+      case 1: rows_tile<T, 1>(w, w_stride, r_begin, r_end, n_blocks, xs, ys); break;
+      case 2: rows_tile<T, 2>(w, w_stride, r_begin, r_end, n_blocks, xs, ys); break;
+      case 3: rows_tile<T, 3>(w, w_stride, r_begin, r_end, n_blocks, xs, ys); break;
+      default: rows_tile<T, 4>(w, w_stride, r_begin, r_end, n_blocks, xs, ys); break;
+    }
+  }
+}
+
+}  // namespace
+
+GemvKernel gemv_legacy_kernel(DType type) noexcept {
+  switch (type) {
+    case DType::q4_0: return &gemv_legacy<DecQ4_0>;
+    case DType::q4_1: return &gemv_legacy<DecQ4_1>;
+    case DType::q5_0: return &gemv_legacy<DecQ5_0>;
+    case DType::q5_1: return &gemv_legacy<DecQ5_1>;
+    case DType::q8_0: return &gemv_legacy<DecQ8_0>;
+    case DType::iq4_nl: return &gemv_legacy<DecIQ4_NL>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace ollm::cpu::OLLM_ISA_NAMESPACE

@@ -1,0 +1,182 @@
+// Binds tensors by their GGUF-scheme names ("blk.3.attn_q.weight") and checks their shapes.
+#include "model/decoder_weights.hpp"
+
+#include <cstring>
+
+#include "cpu/dequantize.hpp"
+#include "util/fail.hpp"
+
+namespace ollm::model {
+namespace {
+
+class Binder {
+ public:
+  Binder(const ModelSpec& spec, DecoderWeights& out) : spec_(spec), out_(out) {}
+
+  const TensorInfo* find(const std::string& name) const { return spec_.find_tensor(name); }
+
+  const TensorInfo& require(const std::string& name) const {
+    const TensorInfo* t = find(name);
+    if (!t)
+      fail(ErrorCode::not_found, "[model] {}: tensor '{}' is missing (architecture {})", spec_.path.string(), name,
+           spec_.architecture);
+    return *t;
+  }
+
+  void check_dims(const TensorInfo& t, std::initializer_list<int64_t> want) const {
+    if (t.dims.size() != want.size() || !std::equal(want.begin(), want.end(), t.dims.begin()))
+      fail(ErrorCode::invalid_model_file, "[model] {}: tensor '{}' has shape [{}], expected [{}]",
+           spec_.path.string(), t.name, fmt::join(t.dims, ", "), fmt::join(want, ", "));
+  }
+
+  // A [n_out, n_in] matrix (ggml dims {n_in, n_out}), used in place.
+  cpu::WeightMatrix matrix(const std::string& name, int64_t n_out, int64_t n_in) {
+    const TensorInfo& t = require(name);
+    check_dims(t, {n_in, n_out});
+    return view(t, n_out, n_in);
+  }
+
+  cpu::WeightMatrix view(const TensorInfo& t, int64_t n_rows, int64_t n_cols) {
+    if (!cpu::matmul_supports(t.type))
+      fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
+           spec_.path.string(), t.name, dtype_name(t.type));
+    const size_t row_bytes = dtype_row_bytes(t.type, n_cols);
+    out_.bytes_per_token += row_bytes * static_cast<uint64_t>(n_rows);
+    return {t.type, t.data.data(), n_rows, n_cols, row_bytes};
+  }
+
+  // A [n] vector of any float type as f32, plus `offset` (Gemma's 1 + w).
+  std::vector<float> vector(const std::string& name, int64_t n, float offset = 0.0f) {
+    return vector_of(require(name), n, offset);
+  }
+
+  std::vector<float> optional_vector(const std::string& name, int64_t n) {
+    const TensorInfo* t = find(name);
+    return t ? vector_of(*t, n, 0.0f) : std::vector<float>{};
+  }
+
+  // Experts: stacked in the file (GGUF "blk.N.ffn_gate_exps.weight", ggml dims
+  // {n_in, n_out, n_experts}) or one tensor per expert (HF: "blk.N.ffn_gate.E.weight"),
+  // which are copied into one block so the grouped matmul sees a single [n_experts, ...] tensor.
+  cpu::WeightMatrix experts(const std::string& layer, const std::string& kind, int n_experts, int64_t n_out,
+                            int64_t n_in) {
+    if (const TensorInfo* t = find(layer + kind + "_exps.weight")) {
+      check_dims(*t, {n_in, n_out, n_experts});
+      cpu::WeightMatrix w = view(*t, n_out * n_experts, n_in);
+      return w;
+    }
+    const TensorInfo& first = require(layer + kind + ".0.weight");
+    const size_t row_bytes = dtype_row_bytes(first.type, n_in);
+    const size_t expert_bytes = row_bytes * static_cast<size_t>(n_out);
+    auto block = std::make_unique<uint8_t[]>(expert_bytes * static_cast<size_t>(n_experts));
+    for (int e = 0; e < n_experts; ++e) {
+      const TensorInfo& t = require(fmt::format("{}{}.{}.weight", layer, kind, e));
+      check_dims(t, {n_in, n_out});
+      if (t.type != first.type)
+        fail(ErrorCode::invalid_model_file, "[model] {}: expert tensor '{}' is {} but expert 0 is {}",
+             spec_.path.string(), t.name, dtype_name(t.type), dtype_name(first.type));
+      std::memcpy(block.get() + expert_bytes * static_cast<size_t>(e), t.data.data(), expert_bytes);
+    }
+    if (!cpu::matmul_supports(first.type))
+      fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
+           spec_.path.string(), first.name, dtype_name(first.type));
+    cpu::WeightMatrix w{first.type, block.get(), n_out * n_experts, n_in, row_bytes};
+    out_.owned.push_back(std::move(block));
+    return w;
+  }
+
+ private:
+  std::vector<float> vector_of(const TensorInfo& t, int64_t n, float offset) {
+    check_dims(t, {n});
+    const auto fn = cpu::dequantize_row_fn(t.type);
+    if (!fn || (t.type != DType::f32 && t.type != DType::f16 && t.type != DType::bf16))
+      fail(ErrorCode::unsupported, "[model] {}: vector tensor '{}' is {}; expected F32, F16 or BF16",
+           spec_.path.string(), t.name, dtype_name(t.type));
+    std::vector<float> v(static_cast<size_t>(n));
+    fn(t.data.data(), v.data(), n);
+    if (offset != 0.0f)
+      for (float& x : v) x += offset;
+    return v;
+  }
+
+  const ModelSpec& spec_;
+  DecoderWeights& out_;
+};
+
+}  // namespace
+
+DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& c) {
+  DecoderWeights w;
+  Binder b(spec, w);
+  const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
+  const int64_t k_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
+  const int64_t v_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim_v;
+  const int64_t o_in = static_cast<int64_t>(c.n_heads) * c.head_dim_v;
+  const float off = c.norm_weight_offset;
+
+  const TensorInfo& embd = b.require("token_embd.weight");
+  b.check_dims(embd, {c.hidden, c.vocab});
+  if (!cpu::dequantize_row_fn(embd.type))
+    fail(ErrorCode::unsupported, "[model] {}: token_embd.weight is {}, which cannot be read", spec.path.string(),
+         dtype_name(embd.type));
+  w.embedding_type = embd.type;
+  w.embedding = embd.data.data();
+  w.embedding_row_stride = dtype_row_bytes(embd.type, c.hidden);
+
+  w.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    LayerWeights& l = w.layers[static_cast<size_t>(i)];
+    const std::string p = fmt::format("blk.{}.", i);
+    l.attn_norm = b.vector(p + "attn_norm.weight", c.hidden, off);
+    if (c.post_attention_norm) l.post_attn_norm = b.vector(p + "post_attention_norm.weight", c.hidden, off);
+    l.ffn_norm = b.vector(p + "ffn_norm.weight", c.hidden, off);
+    if (c.post_ffn_norm) l.post_ffn_norm = b.vector(p + "post_ffw_norm.weight", c.hidden, off);
+    if (c.qk_norm) {
+      l.q_norm = b.vector(p + "attn_q_norm.weight", c.head_dim, off);
+      l.k_norm = b.vector(p + "attn_k_norm.weight", c.head_dim, off);
+    }
+    if (b.find(p + "attn_qkv.weight")) {
+      l.fused_qkv = true;
+      l.qkv = b.matrix(p + "attn_qkv.weight", q_dim + k_dim + v_dim, c.hidden);
+    } else {
+      l.q = b.matrix(p + "attn_q.weight", q_dim, c.hidden);
+      l.k = b.matrix(p + "attn_k.weight", k_dim, c.hidden);
+      l.v = b.matrix(p + "attn_v.weight", v_dim, c.hidden);
+      l.q_bias = b.optional_vector(p + "attn_q.bias", q_dim);
+      l.k_bias = b.optional_vector(p + "attn_k.bias", k_dim);
+      l.v_bias = b.optional_vector(p + "attn_v.bias", v_dim);
+    }
+    l.o = b.matrix(p + "attn_output.weight", c.hidden, o_in);
+    l.o_bias = b.optional_vector(p + "attn_output.bias", c.hidden);
+
+    if (c.n_experts > 0) {
+      l.router = b.matrix(p + "ffn_gate_inp.weight", c.n_experts, c.hidden);
+      const uint64_t before = w.bytes_per_token;
+      l.gate_exps = b.experts(p, "ffn_gate", c.n_experts, c.expert_ffn, c.hidden);
+      l.up_exps = b.experts(p, "ffn_up", c.n_experts, c.expert_ffn, c.hidden);
+      l.down_exps = b.experts(p, "ffn_down", c.n_experts, c.hidden, c.expert_ffn);
+      // One token reads only its selected experts.
+      const uint64_t all = w.bytes_per_token - before;
+      w.bytes_per_token = before + all * static_cast<uint64_t>(c.n_experts_used) / static_cast<uint64_t>(c.n_experts);
+    } else if (b.find(p + "ffn_gate.weight")) {
+      l.gate = b.matrix(p + "ffn_gate.weight", c.ffn, c.hidden);
+      l.up = b.matrix(p + "ffn_up.weight", c.ffn, c.hidden);
+      l.down = b.matrix(p + "ffn_down.weight", c.hidden, c.ffn);
+    } else {
+      l.fused_gate_up = true;  // Phi-3: ffn_up holds [gate | up]
+      l.up = b.matrix(p + "ffn_up.weight", 2 * c.ffn, c.hidden);
+      l.down = b.matrix(p + "ffn_down.weight", c.hidden, c.ffn);
+    }
+  }
+  w.output_norm = b.vector("output_norm.weight", c.hidden, off);
+  w.rope_freqs = b.optional_vector("rope_freqs.weight", c.rope.rot_dims / 2);
+  if (const TensorInfo* out = b.find("output.weight"); out && !c.tied_embeddings) {
+    w.output = b.matrix("output.weight", c.vocab, c.hidden);
+  } else {
+    w.output = b.view(embd, c.vocab, c.hidden);
+  }
+  w.bytes_per_token += w.embedding_row_stride;  // the one embedding row gathered
+  return w;
+}
+
+}  // namespace ollm::model

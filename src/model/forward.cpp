@@ -1,0 +1,250 @@
+// One transformer step over a mixed batch. Matrices run over all rows of the batch at once
+// (weights stream once per step, whatever the number of sequences); attention runs per sequence
+// against that sequence's KV blocks.
+#include "model/forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cpu/attention.hpp"
+#include "cpu/matmul.hpp"
+#include "cpu/ops.hpp"
+#include "cpu/quantize.hpp"
+#include "util/fail.hpp"
+
+namespace ollm::model {
+namespace {
+
+void grow(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+}
+
+void add_bias(float* y, const std::vector<float>& bias, int64_t rows) {
+  if (bias.empty()) return;
+  const int64_t n = static_cast<int64_t>(bias.size());
+  for (int64_t r = 0; r < rows; ++r) cpu::add(y + r * n, bias.data(), y + r * n, n);
+}
+
+// y[rows, w.n_rows] = x[rows, w.n_cols] · wᵀ, both contiguous.
+void linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool, int n_threads) {
+  cpu::matmul(w, x, rows, w.n_cols, y, w.n_rows, pool, n_threads);
+}
+
+}  // namespace
+
+DecoderRunner::DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights)
+    : config_(config), weights_(weights) {
+  cpu::RopeParams global = config.rope;
+  if (!weights.rope_freqs.empty()) global.scaling = cpu::RopeScaling::none;  // the divisors are the scaling
+  rope_table_ = cpu::make_rope_table(global);
+  if (config.has_local_rope) rope_local_table_ = cpu::make_rope_table(config.rope_local);
+  // theta_i = pos * base^(-2i/d) / rope_freqs[i], as llama.cpp's rope with freq_factors.
+  for (size_t i = 0; i < weights.rope_freqs.size() && i < rope_table_.inv_freq.size(); ++i)
+    rope_table_.inv_freq[i] /= weights.rope_freqs[i];
+}
+
+int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std::vector<float>& logits,
+                               cpu::ThreadPool& pool, int n_threads) {
+  const auto& c = config_;
+  const int64_t n = static_cast<int64_t>(batch.tokens.size());
+  if (n == 0) return 0;
+  for (int32_t id : batch.tokens)
+    if (id < 0 || id >= c.vocab)
+      fail(ErrorCode::invalid_argument, "[model] token id {} is outside the vocabulary (0..{})", id, c.vocab - 1);
+
+  positions_.resize(static_cast<size_t>(n));
+  for (const auto& s : batch.sequences)
+    for (int64_t r = 0; r < s.n_rows; ++r)
+      positions_[static_cast<size_t>(s.first_row + r)] = static_cast<int32_t>(s.kv->n_tokens + r);
+
+  grow(x_, n * c.hidden);
+  grow(h_, n * c.hidden);
+  cpu::embedding_rows(weights_.embedding_type, weights_.embedding, weights_.embedding_row_stride, c.vocab, c.hidden,
+                      batch.tokens.data(), n, x_.data());
+  if (c.embedding_scale != 0.0f) cpu::scale(x_.data(), c.embedding_scale, n * c.hidden);
+
+  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
+    const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
+    cpu::rms_norm(x_.data(), lw.attn_norm.data(), h_.data(), n, c.hidden, c.norm_eps);
+    attention_block(layer, batch, cache, pool, n_threads);  // h_ → o_ [n, hidden]
+    if (c.post_attention_norm)
+      cpu::rms_norm(o_.data(), lw.post_attn_norm.data(), o_.data(), n, c.hidden, c.norm_eps);
+    cpu::add(x_.data(), o_.data(), x_.data(), n * c.hidden);
+
+    cpu::rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), n, c.hidden, c.norm_eps);
+    if (c.n_experts > 0) {
+      moe_block(layer, n, pool, n_threads);  // h_ → o_
+    } else {
+      mlp_block(layer, n, pool, n_threads);  // h_ → o_
+    }
+    if (c.post_ffn_norm) cpu::rms_norm(o_.data(), lw.post_ffn_norm.data(), o_.data(), n, c.hidden, c.norm_eps);
+    cpu::add(x_.data(), o_.data(), x_.data(), n * c.hidden);
+  }
+  for (const auto& s : batch.sequences) s.kv->n_tokens += s.n_rows;
+
+  // Only the rows that need logits go through the final norm and the (large) output matrix.
+  int64_t n_out = 0;
+  for (const auto& s : batch.sequences) n_out += s.logits_all ? s.n_rows : (s.logits_last ? 1 : 0);
+  if (n_out == 0) return 0;
+  grow(logit_in_, n_out * c.hidden);
+  int64_t row = 0;
+  for (const auto& s : batch.sequences) {
+    const int64_t from = s.logits_all ? s.first_row : s.first_row + s.n_rows - 1;
+    const int64_t count = s.logits_all ? s.n_rows : (s.logits_last ? 1 : 0);
+    std::memcpy(logit_in_.data() + row * c.hidden, x_.data() + from * c.hidden,
+                static_cast<size_t>(count * c.hidden) * sizeof(float));
+    row += count;
+  }
+  cpu::rms_norm(logit_in_.data(), weights_.output_norm.data(), logit_in_.data(), n_out, c.hidden, c.norm_eps);
+  logits.resize(static_cast<size_t>(n_out * c.vocab));
+  linear(weights_.output, logit_in_.data(), n_out, logits.data(), pool, n_threads);
+  if (c.final_softcap > 0.0f) cpu::softcap(logits.data(), c.final_softcap, n_out * c.vocab);
+  return n_out;
+}
+
+void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::KvCache& cache, cpu::ThreadPool& pool,
+                                    int n_threads) {
+  const auto& c = config_;
+  const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
+  const int64_t n = static_cast<int64_t>(batch.tokens.size());
+  const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
+  const int64_t k_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
+  const int64_t v_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim_v;
+  grow(q_, n * q_dim);
+  grow(k_, n * k_dim);
+  grow(v_, n * v_dim);
+  if (lw.fused_qkv) {
+    // [q | k | v] per row, split into contiguous q, k, v.
+    const int64_t all = q_dim + k_dim + v_dim;
+    grow(qkv_, n * all);
+    linear(lw.qkv, h_.data(), n, qkv_.data(), pool, n_threads);
+    for (int64_t r = 0; r < n; ++r) {
+      const float* src = qkv_.data() + r * all;
+      std::memcpy(q_.data() + r * q_dim, src, static_cast<size_t>(q_dim) * sizeof(float));
+      std::memcpy(k_.data() + r * k_dim, src + q_dim, static_cast<size_t>(k_dim) * sizeof(float));
+      std::memcpy(v_.data() + r * v_dim, src + q_dim + k_dim, static_cast<size_t>(v_dim) * sizeof(float));
+    }
+  } else {
+    linear(lw.q, h_.data(), n, q_.data(), pool, n_threads);
+    linear(lw.k, h_.data(), n, k_.data(), pool, n_threads);
+    linear(lw.v, h_.data(), n, v_.data(), pool, n_threads);
+    add_bias(q_.data(), lw.q_bias, n);
+    add_bias(k_.data(), lw.k_bias, n);
+    add_bias(v_.data(), lw.v_bias, n);
+  }
+  if (c.qk_norm) {
+    cpu::rms_norm(q_.data(), lw.q_norm.data(), q_.data(), n * c.n_heads, c.head_dim, c.norm_eps);
+    cpu::rms_norm(k_.data(), lw.k_norm.data(), k_.data(), n * c.n_kv_heads, c.head_dim, c.norm_eps);
+  }
+  const bool local = c.layer_is_local[static_cast<size_t>(layer)];
+  const bool use_local_rope = local && c.has_local_rope;
+  const cpu::RopeParams& rp = use_local_rope ? c.rope_local : c.rope;
+  const cpu::RopeTable& rt = use_local_rope ? rope_local_table_ : rope_table_;
+  cpu::rope(rp, rt, q_.data(), n, c.n_heads, positions_.data());
+  cpu::rope(rp, rt, k_.data(), n, c.n_kv_heads, positions_.data());
+
+  // Append K and V to each sequence's blocks in the cache's type.
+  const auto& kl = cache.layout();
+  const size_t k_bytes = kl.k_token_bytes(), v_bytes = kl.v_token_bytes();
+  for (const auto& s : batch.sequences) {
+    for (int64_t r = 0; r < s.n_rows; ++r) {
+      const int64_t pos = s.kv->n_tokens + r;
+      const int32_t block = s.kv->blocks[static_cast<size_t>(pos / kl.block_tokens)];
+      const int64_t slot = pos % kl.block_tokens;
+      const int64_t row = s.first_row + r;
+      cpu::quantize_row(kl.type, k_.data() + row * k_dim, cache.k_block(layer, block) + slot * k_bytes, k_dim);
+      cpu::quantize_row(kl.type, v_.data() + row * v_dim, cache.v_block(layer, block) + slot * v_bytes, v_dim);
+    }
+  }
+
+  const int64_t o_in = static_cast<int64_t>(c.n_heads) * c.head_dim_v;
+  grow(attn_, n * o_in);
+  cpu::AttentionParams ap;
+  ap.n_heads = c.n_heads;
+  ap.n_kv_heads = c.n_kv_heads;
+  ap.head_dim = c.head_dim;
+  ap.head_dim_v = c.head_dim_v;
+  ap.scale = c.attention_scale;
+  ap.softcap = c.attn_softcap;
+  ap.causal = true;
+  ap.window = local ? c.sliding_window : 0;
+  for (const auto& s : batch.sequences) {
+    const int64_t n_keys = s.kv->n_tokens + s.n_rows;
+    const size_t n_blocks = static_cast<size_t>((n_keys + kl.block_tokens - 1) / kl.block_tokens);
+    k_blocks_.resize(n_blocks);
+    v_blocks_.resize(n_blocks);
+    for (size_t b = 0; b < n_blocks; ++b) {
+      k_blocks_[b] = cache.k_block(layer, s.kv->blocks[b]);
+      v_blocks_[b] = cache.v_block(layer, s.kv->blocks[b]);
+    }
+    const cpu::KvView kv_k{kl.type, k_blocks_.data(), kl.block_tokens, n_keys, k_bytes};
+    const cpu::KvView kv_v{kl.type, v_blocks_.data(), kl.block_tokens, n_keys, v_bytes};
+    cpu::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k, kv_v,
+                   attn_.data() + s.first_row * o_in, pool, n_threads);
+  }
+  grow(o_, n * c.hidden);
+  linear(lw.o, attn_.data(), n, o_.data(), pool, n_threads);
+  add_bias(o_.data(), lw.o_bias, n);
+}
+
+void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads) {
+  const auto& c = config_;
+  const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
+  grow(act_, n * c.ffn);
+  if (lw.fused_gate_up) {
+    grow(up_, n * 2 * c.ffn);
+    linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
+    cpu::gated_activation(c.activation, up_.data(), up_.data() + c.ffn, act_.data(), n, c.ffn, 2 * c.ffn, 2 * c.ffn);
+  } else {
+    grow(gate_, n * c.ffn);
+    grow(up_, n * c.ffn);
+    linear(lw.gate, h_.data(), n, gate_.data(), pool, n_threads);
+    linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
+    cpu::gated_activation(c.activation, gate_.data(), up_.data(), act_.data(), n, c.ffn, c.ffn, c.ffn);
+  }
+  grow(o_, n * c.hidden);
+  linear(lw.down, act_.data(), n, o_.data(), pool, n_threads);
+}
+
+void DecoderRunner::moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads) {
+  const auto& c = config_;
+  const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
+  const int64_t E = c.n_experts, K = c.n_experts_used, F = c.expert_ffn;
+  grow(router_, n * E);
+  linear(lw.router, h_.data(), n, router_.data(), pool, n_threads);
+  // Router: softmax over all experts, keep the top K, optionally renormalise (Mixtral's softmax
+  // over the top-K logits is the same thing).
+  cpu::softmax(router_.data(), n, E);
+  sel_ids_.resize(static_cast<size_t>(n * K));
+  grow(sel_w_, n * K);
+  for (int64_t r = 0; r < n; ++r) {
+    cpu::top_k(router_.data() + r * E, E, K, sel_ids_.data() + r * K, sel_w_.data() + r * K);
+    if (c.normalize_expert_weights) {
+      float sum = 0;
+      for (int64_t j = 0; j < K; ++j) sum += sel_w_[static_cast<size_t>(r * K + j)];
+      for (int64_t j = 0; j < K; ++j) sel_w_[static_cast<size_t>(r * K + j)] /= sum;
+    }
+  }
+  grow(gate_, n * K * F);
+  grow(up_, n * K * F);
+  grow(act_, n * K * F);
+  cpu::matmul_experts(lw.gate_exps, E, h_.data(), n, c.hidden, sel_ids_.data(), K, gate_.data(), pool, n_threads);
+  cpu::matmul_experts(lw.up_exps, E, h_.data(), n, c.hidden, sel_ids_.data(), K, up_.data(), pool, n_threads);
+  cpu::gated_activation(c.activation, gate_.data(), up_.data(), act_.data(), n * K, F, F, F);
+  // Down: every (token, expert) pair has its own input row, so run it as n*K rows of one expert each.
+  grow(moe_out_, n * K * c.hidden);
+  cpu::matmul_experts(lw.down_exps, E, act_.data(), n * K, F, sel_ids_.data(), 1, moe_out_.data(), pool, n_threads);
+  grow(o_, n * c.hidden);
+  for (int64_t r = 0; r < n; ++r) {
+    float* out = o_.data() + r * c.hidden;
+    std::fill(out, out + c.hidden, 0.0f);
+    for (int64_t j = 0; j < K; ++j) {
+      const float w = sel_w_[static_cast<size_t>(r * K + j)];
+      const float* src = moe_out_.data() + (r * K + j) * c.hidden;
+      for (int64_t i = 0; i < c.hidden; ++i) out[i] += w * src[i];
+    }
+  }
+}
+
+}  // namespace ollm::model

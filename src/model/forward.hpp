@@ -1,0 +1,58 @@
+// The decoder forward pass over one batch: rows from several sequences (prefill chunks and
+// decode tokens mixed), each sequence attending to its own KV blocks. Written against the CPU
+// kernels; knows nothing of sampling or scheduling.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cpu/thread_pool.hpp"
+#include "model/decoder_config.hpp"
+#include "model/decoder_weights.hpp"
+#include "runtime/kv_cache.hpp"
+
+namespace ollm::model {
+
+struct BatchSequence {
+  runtime::KvSequence* kv = nullptr;  // holds kv->n_tokens cached tokens; the batch appends
+  int64_t first_row = 0;              // rows [first_row, first_row + n_rows) of the batch
+  int64_t n_rows = 0;                 // positions kv->n_tokens .. + n_rows - 1
+  bool logits_last = false;           // logits for the last row
+  bool logits_all = false;            // logits for every row (verification)
+};
+
+struct Batch {
+  std::vector<int32_t> tokens;        // [n_rows]
+  std::vector<BatchSequence> sequences;
+};
+
+class DecoderRunner {
+ public:
+  DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights);
+
+  // Runs the batch, appends every row's K/V to its sequence (the caller reserved the blocks)
+  // and advances kv->n_tokens. logits: [rows with logits, vocab] in sequence order, the rows of
+  // a logits_all sequence in position order. Returns the number of logit rows written.
+  // Token ids are validated (invalid_argument naming the id).
+  int64_t forward(const Batch& batch, runtime::KvCache& cache, std::vector<float>& logits, cpu::ThreadPool& pool,
+                  int n_threads);
+
+  const DecoderConfig& config() const noexcept { return config_; }
+
+ private:
+  void attention_block(int64_t layer, const Batch& batch, runtime::KvCache& cache, cpu::ThreadPool& pool,
+                       int n_threads);
+  void mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
+  void moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
+
+  const DecoderConfig& config_;
+  const DecoderWeights& weights_;
+  cpu::RopeTable rope_table_, rope_local_table_;
+  // Scratch, grown to the largest batch seen.
+  std::vector<float> x_, h_, q_, k_, v_, qkv_, attn_, o_, gate_, up_, act_, router_, sel_w_, moe_out_;
+  std::vector<int32_t> positions_, sel_ids_;
+  std::vector<float> logit_in_;
+  std::vector<const void*> k_blocks_, v_blocks_;
+};
+
+}  // namespace ollm::model

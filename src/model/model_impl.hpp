@@ -1,0 +1,22 @@
+// What a loaded Model holds: the spec (and through it the file mappings), the tokenizer, the
+// decoder description and the bound weights. Read-only after load.
+#pragma once
+
+#include <optional>
+
+#include "model/decoder_config.hpp"
+#include "model/decoder_weights.hpp"
+#include "ollm/model.hpp"
+
+namespace ollm {
+
+struct Model::Impl {
+  ModelSpec spec;
+  std::optional<Tokenizer> tokenizer;
+  std::optional<ChatTemplate> chat_template;
+  model::DecoderConfig config;
+  model::DecoderWeights weights;
+  std::vector<std::unique_ptr<uint8_t[]>> read_copies;  // use_mmap = false: the tensor bytes
+};
+
+}  // namespace ollm

@@ -1,0 +1,371 @@
+// The engine: a scheduler that packs prompt chunks and decode tokens of up to max_sequences
+// requests into one batch per step, runs the decoder, samples, streams text and finishes
+// requests on EOS, stop strings, max tokens, cancellation or an exhausted context.
+#include "ollm/engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "cpu/thread_pool.hpp"
+#include "model/forward.hpp"
+#include "model/model_impl.hpp"
+#include "runtime/kv_cache.hpp"
+#include "runtime/sampler.hpp"
+#include "runtime/stop_matcher.hpp"
+#include "util/fail.hpp"
+
+namespace ollm {
+
+const char* finish_reason_name(FinishReason reason) noexcept {
+  switch (reason) {
+    case FinishReason::none: return "none";
+    case FinishReason::length: return "length";
+    case FinishReason::eos: return "eos";
+    case FinishReason::stop_string: return "stop";
+    case FinishReason::cancelled: return "cancelled";
+    case FinishReason::context_full: return "context_full";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct Session {
+  runtime::KvSequence kv;
+  std::vector<int32_t> tokens;  // history; the first kv.n_tokens of them are cached
+  bool busy = false;
+};
+
+struct Sequence {
+  RequestId id = 0;
+  SessionId session = 0;
+  GenerationRequest request;
+  StreamCallback on_text;
+  std::vector<int32_t> tokens;  // everything this sequence has seen: prompt, then generated
+  runtime::KvSequence own_kv;
+  runtime::KvSequence* kv = nullptr;
+  std::optional<runtime::Sampler> sampler;
+  std::optional<StreamingDetokenizer> detokenizer;
+  std::optional<runtime::StopMatcher> stop;
+  GenerationResult result;
+};
+
+int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
+struct Engine::Impl {
+  Impl(std::shared_ptr<const Model> m, const EngineOptions& o)
+      : model(std::move(m)),
+        options(o),
+        threads(o.threads > 0 ? o.threads : hardware_threads()),
+        pool(threads),
+        cache(plan(*model, o)),
+        runner(model->impl().config, model->impl().weights) {
+    if (o.max_sequences <= 0 || o.max_batch_tokens <= 0)
+      fail(ErrorCode::invalid_argument, "[engine] max_sequences {} and max_batch_tokens {} must be positive",
+           o.max_sequences, o.max_batch_tokens);
+    const Tokenizer& tok = model->tokenizer();
+    for (auto id : {tok.eos_id(), tok.eot_id()})
+      if (id) stop_ids.insert(*id);
+  }
+
+  static runtime::KvLayout plan(const Model& m, const EngineOptions& o) {
+    const auto& c = m.impl().config;
+    return runtime::plan_kv_cache(c.n_layers, c.n_kv_heads, c.head_dim, c.head_dim_v, o.kv_type, o.kv_block_tokens,
+                                  o.kv_cache_tokens, o.kv_cache_bytes);
+  }
+
+  int64_t budget_tokens() const { return cache.layout().n_blocks * cache.layout().block_tokens; }
+  int64_t context_limit() const {
+    const int64_t ctx = model->context_length();
+    return ctx > 0 ? std::min(ctx, budget_tokens()) : budget_tokens();
+  }
+
+  void emit(Sequence& s, std::string_view text) {
+    if (text.empty()) return;
+    s.result.text.append(text);
+    if (s.on_text && !s.on_text(text) && s.result.finish == FinishReason::none)
+      s.result.finish = FinishReason::cancelled;
+  }
+
+  // Ends a sequence: releases what it held back, frees or hands its KV to its session.
+  void finish(Sequence& s, FinishReason reason, std::string error = {}) {
+    if (s.result.finish == FinishReason::none) s.result.finish = reason;
+    if (reason != FinishReason::stop_string && reason != FinishReason::cancelled && s.detokenizer && s.stop) {
+      std::string tail = s.stop->push(s.detokenizer->finish());
+      tail += s.stop->flush();
+      emit(s, tail);
+    }
+    s.result.error = std::move(error);
+    if (s.session) {
+      Session& session = sessions.at(s.session);
+      session.tokens = s.tokens;
+      session.busy = false;
+    } else {
+      runtime::release(cache, s.own_kv);
+    }
+  }
+
+  void complete(std::map<RequestId, std::unique_ptr<Sequence>>::iterator it) {
+    results[it->first] = std::move(it->second->result);
+    active.erase(it);
+  }
+
+  bool is_cancelled(RequestId id) {
+    std::lock_guard lock(cancel_mutex);
+    return cancelled.erase(id) > 0;
+  }
+
+  bool step();
+  void after_logits(Sequence& s, float* row);
+
+  std::shared_ptr<const Model> model;
+  EngineOptions options;
+  int threads;
+  cpu::ThreadPool pool;
+  runtime::KvCache cache;
+  model::DecoderRunner runner;
+  std::set<int32_t> stop_ids;
+  std::map<RequestId, std::unique_ptr<Sequence>> active;  // ordered: oldest first
+  std::map<RequestId, GenerationResult> results;
+  std::map<SessionId, Session> sessions;
+  RequestId next_request = 1;
+  SessionId next_session = 1;
+  std::mutex cancel_mutex;
+  std::set<RequestId> cancelled;
+  std::vector<float> logits;
+};
+
+void Engine::Impl::after_logits(Sequence& s, float* row) {
+  const int64_t vocab = model->vocab_size();
+  const int32_t token = s.sampler->sample({row, static_cast<size_t>(vocab)}, s.tokens);
+  s.tokens.push_back(token);
+  s.result.tokens.push_back(token);
+  if (s.request.stop_at_eos && stop_ids.count(token)) return finish(s, FinishReason::eos);
+  emit(s, s.stop->push(s.detokenizer->step(token)));
+  if (s.result.finish == FinishReason::cancelled) return finish(s, FinishReason::cancelled);
+  if (s.stop->matched()) return finish(s, FinishReason::stop_string);
+  if (static_cast<int32_t>(s.result.tokens.size()) >= s.request.max_tokens) return finish(s, FinishReason::length);
+}
+
+bool Engine::Impl::step() {
+  for (auto it = active.begin(); it != active.end();) {
+    Sequence& s = *it->second;
+    if (is_cancelled(s.id) && s.result.finish == FinishReason::none) finish(s, FinishReason::cancelled);
+    if (s.result.finish != FinishReason::none) {
+      complete(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (active.empty()) return false;
+
+  model::Batch batch;
+  std::vector<Sequence*> in_batch;
+  int64_t budget = options.max_batch_tokens;
+  for (auto& [id, seq] : active) {
+    if (static_cast<int>(in_batch.size()) >= options.max_sequences || budget == 0) break;
+    Sequence& s = *seq;
+    const int64_t pending = static_cast<int64_t>(s.tokens.size()) - s.kv->n_tokens;
+    const int64_t chunk = std::min(pending, budget);
+    const int64_t needed = s.kv->n_tokens + chunk;
+    if (needed > context_limit()) {
+      finish(s, FinishReason::context_full,
+             fmt::format("[engine] request {} needs {} tokens of context; the limit is {} (model context {}, KV "
+                         "budget {} tokens)",
+                         s.id, needed, context_limit(), model->context_length(), budget_tokens()));
+      continue;
+    }
+    if (!runtime::reserve_tokens(cache, *s.kv, needed)) continue;  // waits for blocks to free up
+    model::BatchSequence bs;
+    bs.kv = s.kv;
+    bs.first_row = static_cast<int64_t>(batch.tokens.size());
+    bs.n_rows = chunk;
+    bs.logits_last = chunk == pending;
+    batch.tokens.insert(batch.tokens.end(), s.tokens.begin() + s.kv->n_tokens,
+                        s.tokens.begin() + s.kv->n_tokens + chunk);
+    batch.sequences.push_back(bs);
+    in_batch.push_back(&s);
+    budget -= chunk;
+  }
+  if (batch.sequences.empty()) {
+    // Every waiting sequence needs blocks that only it could free: end the newest so the rest
+    // can proceed (never deadlock, never overwrite another sequence's cache).
+    for (auto it = active.rbegin(); it != active.rend(); ++it) {
+      Sequence& s = *it->second;
+      if (s.result.finish != FinishReason::none) continue;
+      finish(s, FinishReason::context_full,
+             fmt::format("[engine] request {}: the KV cache ({} tokens) is full", s.id, budget_tokens()));
+      break;
+    }
+    return true;
+  }
+  runner.forward(batch, cache, logits, pool, threads);
+  int64_t row = 0;
+  for (size_t i = 0; i < in_batch.size(); ++i) {
+    if (!batch.sequences[i].logits_last) continue;
+    after_logits(*in_batch[i], logits.data() + row * model->vocab_size());
+    ++row;
+  }
+  return true;
+}
+
+Engine::Engine(std::shared_ptr<const Model> model, const EngineOptions& options) {
+  if (!model) fail(ErrorCode::invalid_argument, "[engine] the model is null");
+  impl_ = std::make_unique<Impl>(std::move(model), options);
+}
+
+Engine::~Engine() = default;
+
+RequestId Engine::submit(GenerationRequest request, StreamCallback on_text) {
+  Impl& e = *impl_;
+  const Tokenizer& tok = e.model->tokenizer();
+  auto s = std::make_unique<Sequence>();
+  std::vector<int32_t> prompt = request.prompt_ids.empty()
+                                    ? tok.encode(request.prompt, request.add_special_tokens)
+                                    : request.prompt_ids;
+  if (prompt.empty()) fail(ErrorCode::invalid_argument, "[engine] the prompt is empty (no text and no token ids)");
+  for (int32_t id : prompt)
+    if (id < 0 || id >= e.model->vocab_size())
+      fail(ErrorCode::invalid_argument, "[engine] prompt token id {} is outside the vocabulary (0..{})", id,
+           e.model->vocab_size() - 1);
+  if (request.max_tokens < 0)
+    fail(ErrorCode::invalid_argument, "[engine] max_tokens {} must be >= 0", request.max_tokens);
+  if (static_cast<int64_t>(prompt.size()) > e.context_limit())
+    fail(ErrorCode::invalid_argument,
+         "[engine] the prompt has {} tokens but the context limit is {} (model context {}, KV budget {} tokens)",
+         prompt.size(), e.context_limit(), e.model->context_length(), e.budget_tokens());
+  s->sampler.emplace(request.sampling, e.model->vocab_size());
+  s->detokenizer.emplace(tok, /*skip_special=*/true);
+  s->stop.emplace(request.stop);
+  s->result.prompt_tokens = static_cast<int64_t>(prompt.size());
+
+  if (request.session) {
+    auto it = e.sessions.find(request.session);
+    if (it == e.sessions.end())
+      fail(ErrorCode::invalid_argument, "[engine] session {} does not exist", request.session);
+    Session& session = it->second;
+    if (session.busy) fail(ErrorCode::invalid_argument, "[engine] session {} already has a request running", request.session);
+    // Reuse the longest cached prefix, keeping at least one prompt token to compute.
+    size_t common = 0;
+    const size_t cached = static_cast<size_t>(session.kv.n_tokens);
+    while (common < cached && common < session.tokens.size() && common + 1 < prompt.size() &&
+           session.tokens[common] == prompt[common])
+      ++common;
+    session.kv.n_tokens = static_cast<int64_t>(common);
+    const int64_t bt = e.cache.layout().block_tokens;
+    const size_t blocks_needed = (common + static_cast<size_t>(bt) - 1) / static_cast<size_t>(bt);
+    while (session.kv.blocks.size() > blocks_needed) {
+      e.cache.free_block(session.kv.blocks.back());
+      session.kv.blocks.pop_back();
+    }
+    session.busy = true;
+    s->kv = &session.kv;
+    s->session = request.session;
+    s->result.reused_tokens = static_cast<int64_t>(common);
+  } else {
+    s->kv = &s->own_kv;
+  }
+  s->tokens = std::move(prompt);
+  s->request = std::move(request);
+  s->on_text = std::move(on_text);
+  s->id = e.next_request++;
+  const RequestId id = s->id;
+  if (s->request.max_tokens == 0) {
+    e.finish(*s, FinishReason::length);
+    e.results[id] = std::move(s->result);
+    return id;
+  }
+  e.active.emplace(id, std::move(s));
+  return id;
+}
+
+void Engine::cancel(RequestId id) noexcept {
+  try {
+    std::lock_guard lock(impl_->cancel_mutex);
+    impl_->cancelled.insert(id);
+  } catch (...) {
+  }
+}
+
+bool Engine::step() { return impl_->step(); }
+
+void Engine::run_until_done() {
+  while (impl_->step()) {
+  }
+}
+
+bool Engine::finished(RequestId id) const { return impl_->results.count(id) > 0; }
+
+GenerationResult Engine::take_result(RequestId id) {
+  auto it = impl_->results.find(id);
+  if (it == impl_->results.end())
+    fail(ErrorCode::invalid_argument, "[engine] request {} is {}", id,
+         impl_->active.count(id) ? "still running" : "unknown (or its result was already taken)");
+  GenerationResult r = std::move(it->second);
+  impl_->results.erase(it);
+  return r;
+}
+
+GenerationResult Engine::generate(GenerationRequest request, StreamCallback on_text) {
+  const RequestId id = submit(std::move(request), std::move(on_text));
+  while (!finished(id) && step()) {
+  }
+  return take_result(id);
+}
+
+SessionId Engine::open_session() {
+  const SessionId id = impl_->next_session++;
+  impl_->sessions.emplace(id, Session{});
+  return id;
+}
+
+void Engine::close_session(SessionId id) {
+  auto it = impl_->sessions.find(id);
+  if (it == impl_->sessions.end()) fail(ErrorCode::invalid_argument, "[engine] session {} does not exist", id);
+  if (it->second.busy) fail(ErrorCode::invalid_argument, "[engine] session {} has a request running", id);
+  runtime::release(impl_->cache, it->second.kv);
+  impl_->sessions.erase(it);
+}
+
+std::vector<float> Engine::logits(std::span<const int32_t> ids) {
+  Impl& e = *impl_;
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (n == 0) fail(ErrorCode::invalid_argument, "[engine] logits: no token ids");
+  if (n > e.context_limit())
+    fail(ErrorCode::invalid_argument, "[engine] logits: {} tokens exceed the context limit {}", n, e.context_limit());
+  runtime::KvSequence kv;
+  if (!runtime::reserve_tokens(e.cache, kv, n))
+    fail(ErrorCode::invalid_argument, "[engine] logits: the KV cache has no room for {} tokens while other requests run", n);
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(n * e.model->vocab_size()));
+  std::vector<float> chunk_logits;
+  try {
+    for (int64_t from = 0; from < n; from += e.options.max_batch_tokens) {
+      const int64_t count = std::min(e.options.max_batch_tokens, n - from);
+      model::Batch batch;
+      batch.tokens.assign(ids.begin() + from, ids.begin() + from + count);
+      batch.sequences.push_back({&kv, 0, count, false, true});
+      e.runner.forward(batch, e.cache, chunk_logits, e.pool, e.threads);
+      out.insert(out.end(), chunk_logits.begin(), chunk_logits.begin() + count * e.model->vocab_size());
+    }
+  } catch (...) {
+    runtime::release(e.cache, kv);
+    throw;
+  }
+  runtime::release(e.cache, kv);
+  return out;
+}
+
+const Model& Engine::model() const noexcept { return *impl_->model; }
+int64_t Engine::kv_free_tokens() const noexcept {
+  return impl_->cache.free_blocks() * impl_->cache.layout().block_tokens;
+}
+
+}  // namespace ollm
