@@ -25,13 +25,22 @@ cmake --build "$root/build-asan" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -LE real_model 2>&1 | tee "$logs/asan.log"
 
+echo "== ThreadSanitizer: engines, batching, cancellation and the thread pool"
+# Its own small build (clang, -fsanitize=thread, no oneDNN: its OpenMP runtime is not instrumented).
+CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DOLLM_CUDA=OFF -DOLLM_ONEDNN=OFF -DOLLM_SANITIZE=thread -DOLLM_BUILD_FUZZERS=OFF -DOLLM_BUILD_EXAMPLES=OFF
+cmake --build "$root/build-tsan" -j "$jobs" --target test_models test_kernels
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$root/build-tsan" --output-on-failure -j "$jobs" \
+  -R "sequences batched|two threads|cancel from another|session reuses|thread pool|parallel_for|exception in any worker" \
+  2>&1 | tee "$logs/tsan.log"
+
 echo "== Fuzzers"
 fuzz_status=0
 "$root/scripts/run-fuzzers.sh" "$root/build-asan" "${OLLM_FUZZ_SECONDS:-60}" 2>&1 | tee "$logs/fuzz.log" || fuzz_status=1
 
 count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | head -n 1; }
 passed=0; failed=0
-for log in "$logs/release.log" "$logs/asan.log"; do
+for log in "$logs/release.log" "$logs/asan.log" "$logs/tsan.log"; do
   total=$(count 'out of [0-9]+' "$log"); bad=$(count '[0-9]+ tests failed' "$log")
   passed=$((passed + ${total:-0} - ${bad:-0})); failed=$((failed + ${bad:-0}))
 done
