@@ -16,19 +16,22 @@ namespace ollm::cpu {
 namespace {
 
 // Below this many rows the decode path (matmul.hpp) wins: both read every weight byte once, and
-// the GEMM's panel packing only pays for itself over enough rows (crossover measured at 4–12 rows
-// for Q4_K and Q8_0 at 4096×4096, docs/BENCHMARKS.md).
+// the GEMM's panel packing only pays for itself over enough rows (Q4_K and Q8_0 at 4096×4096:
+// decode ahead up to 8 rows by ~5 % with L3-resident weights, GEMM ahead by 30 % at 12;
+// docs/BENCHMARKS.md). Weights streamed from DRAM slow the decode path, not the GEMM.
 constexpr int64_t min_rows = 8;
 
-// Measured at m = 512 (docs/BENCHMARKS.md, "Prefill GEMM"): own int8 kernels for the quantized
-// types; F32 on oneDNN (weights used in place); F16 and BF16 on our f32 tile, which matched or
-// beat oneDNN on f32-converted chunks without a per-thread chunk buffer; BF16 with bf16
-// activations (opt-in) on our vdpbf16ps tile, which matched or beat oneDNN's bf16 matmul.
+// Measured at m = 512 on both cores (docs/BENCHMARKS.md, "Prefill GEMM"): own int8 kernels for
+// the quantized types (3.6x the dequantize-then-oneDNN baseline); F32 on oneDNN with the weights
+// in place (0.82-0.83 of the FMA peak; ours as fast at 14336 rows, unsteady at 4096); F16 and
+// exact BF16 on our f32 tile (0.78-0.90; oneDNN on f32-converted chunks 0.76-0.79 and a 15 MB
+// chunk buffer per thread); BF16 with bf16 activations (opt-in) on oneDNN's bf16 matmul (0.89-0.90
+// of the vdpbf16ps peak, ours 0.87 and used when built without oneDNN).
 GemmPath best_path(DType type, Isa isa) noexcept {
   if (int8_format(type).unit != 0) return GemmPath::int8;
   if (type == DType::bf16 && gemm_bf16_activations_enabled()) {
-    if (gemm_bf16_dot_available(isa)) return GemmPath::own_bf16;
     if (gemm_onednn_available()) return GemmPath::onednn_bf16;
+    if (gemm_bf16_dot_available(isa)) return GemmPath::own_bf16;
   }
   if (type == DType::f32 && gemm_onednn_available()) return GemmPath::onednn;
   return GemmPath::own_float;
