@@ -35,6 +35,11 @@ static_assert(sizeof(XqKBlock) == 320);
 
 enum class ActFormat { f32, legacy, kquant };
 
+// The row kernels read weights strictly sequentially (a thread's rows are one contiguous range)
+// and prefetch this far ahead of their loads: the hardware prefetchers alone leave a single core
+// at ~70 % of its streaming rate while it also computes (docs/BENCHMARKS.md, decode matmul).
+inline constexpr size_t gemv_prefetch_distance = 16384;
+
 // Bytes of one activation row of k elements in a format (whole groups / super-blocks, padded).
 inline size_t act_row_bytes(ActFormat format, int64_t k) {
   switch (format) {
@@ -56,6 +61,26 @@ using GemvKernel = void (*)(const uint8_t* w, size_t w_stride, int64_t r_begin, 
 using ActQuantizer = void (*)(const float* x, int64_t k, void* out);
 
 }  // namespace ollm::cpu
+
+#if defined(OLLM_ISA_NAMESPACE)  // inside the per-ISA kernel sources only
+#include <xmmintrin.h>
+#include <cstdlib>
+namespace ollm::cpu::OLLM_ISA_NAMESPACE {
+// Prefetches the lines that lie gemv_prefetch_distance past the `Bytes` about to be read at p.
+inline long pf_env(const char* n, long d) { const char* v = std::getenv(n); return v ? std::atol(v) : d; }
+inline const long pf_dist = pf_env("OLLM_PF", 16384);
+inline const long pf_hint = pf_env("OLLM_PFH", 0);
+template <size_t Bytes>
+inline void prefetch_ahead(const uint8_t* p) {
+  if (pf_dist == 0) return;
+  for (size_t o = 0; o < Bytes; o += 64) {
+    if (pf_hint == 0) _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T0);
+    else if (pf_hint == 1) _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T1);
+    else _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T2);
+  }
+}
+}  // namespace ollm::cpu::OLLM_ISA_NAMESPACE
+#endif
 
 // x: [k] f32 · out: XqLegacyGroup[ceil(k/128)] (k a multiple of 32)
 OLLM_DECLARE_ISA_KERNEL(void quantize_act_legacy(const float* x, int64_t k, void* out))

@@ -50,6 +50,7 @@ inline void row_dots(const uint8_t* w, int64_t k, const float* const* x, float* 
   for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   int64_t j = 0;
   for (; j + 2 * width <= k; j += 2 * width) {
+    prefetch_ahead<2 * width * L::size>(w + j * L::size);
     const VF w0 = L::full(w + j * L::size), w1 = L::full(w + (j + width) * L::size);
     for (int i = 0; i < M; ++i) {
       acc0[i] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[i] + j), acc0[i]);
@@ -104,6 +105,7 @@ inline void row_dots(const uint8_t* w, int64_t k, const float* const* x, float* 
   for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
   int64_t j = 0;
   for (; j + 2 * width <= k; j += 2 * width) {
+    prefetch_ahead<2 * width * L::size>(w + j * L::size);
     const VF w0 = L::full(w + j * L::size), w1 = L::full(w + (j + width) * L::size);
     for (int i = 0; i < M; ++i) {
       acc0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[i] + j), acc0[i]);

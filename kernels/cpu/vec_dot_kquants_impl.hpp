@@ -165,6 +165,7 @@ void kq_rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_
     for (int i = 0; i < M; ++i) acc[i] = kq_zerof();
     for (int64_t b = 0; b < n_super; ++b) {
       T dec;
+      prefetch_ahead<T::bytes>(row + static_cast<size_t>(b) * T::bytes);
       dec.load(row + static_cast<size_t>(b) * T::bytes);
       KI iacc[M];
       for (int i = 0; i < M; ++i) iacc[i] = kq_zero();

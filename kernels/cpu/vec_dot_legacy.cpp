@@ -48,28 +48,6 @@ inline VF v_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
 inline VF v_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
 inline VF v_cvt(VI a) { return _mm512_cvtepi32_ps(a); }
 inline float v_hsum(VF a) { return _mm512_reduce_add_ps(a); }
-// 16 bytes from each of 4 blocks `stride` apart, block j in lane j.
-inline VI load_lanes(const uint8_t* p, size_t stride) {
-  VI v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + stride)), 1);
-  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * stride)), 2);
-  return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * stride)), 3);
-}
-// The fp16 at p of each of 4 blocks, as f32 repeated over the block's lane.
-inline VF lane_fp16(const uint8_t* p, size_t stride) {
-  const uint64_t h = static_cast<uint64_t>(load_u16(p)) | static_cast<uint64_t>(load_u16(p + stride)) << 16 |
-                     static_cast<uint64_t>(load_u16(p + 2 * stride)) << 32 |
-                     static_cast<uint64_t>(load_u16(p + 3 * stride)) << 48;
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(h)));
-  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
-                               _mm512_castps128_ps512(f));
-}
-// For each block, bits [shift, shift+16) of its u32 at p: one bit per element of a 16-lane half.
-inline uint64_t lane_bits(const uint8_t* p, size_t stride, int shift) {
-  uint64_t bits = 0;
-  for (int j = 0; j < 4; ++j) bits |= static_cast<uint64_t>((load_u32(p + j * stride) >> shift) & 0xffffu) << (16 * j);
-  return bits;
-}
 // Adds `add` to the bytes of c whose bit is set in bits.
 inline VI add_where(VI c, uint64_t bits, VI add) { return _mm512_mask_add_epi8(c, bits, c, add); }
 // acc + sum over 4-byte groups of u8(u) * i8(x).
@@ -131,103 +109,230 @@ inline VI dot_i8i8(VI acc, VI w, VI x) {
 
 #endif
 
-// Decoders of `bpv` consecutive blocks: codes(p, lo, hi) gives each block's elements 0..15 (lo)
-// and 16..31 (hi) in its lane; scale(p) its d per lane. `shift`: the codes carry an offset of
-// 1 << shift (-1: signed codes, no offset); has_min: value = d * code + m.
+// Decoders of `bpv` consecutive blocks: decode(p, lo, hi, d, m) gives each block's elements
+// 0..15 (lo) and 16..31 (hi) in its lane, its scale d and (has_min) its min m per lane. `shift`:
+// the codes carry an offset of 1 << shift (-1: signed codes, no offset); has_min: value =
+// d * code + m.
+//
+// AVX-512 reads 4 blocks as 64 + (4B - 64) bytes (a masked load: never past the 4 blocks) and
+// routes every field to its lane with one vpermt2w each (all fields sit at even byte offsets),
+// instead of 4 lane inserts and scalar fp16 gathers per field.
+#if defined(OLLM_ISA_AVX512)
+
+struct WordIdx {
+  alignas(64) int16_t w[32];
+};
+// Lane j, word i (i < 8): word first + stride * j + i (16 bytes of each block).
+constexpr WordIdx lanes_idx(int first, int stride) {
+  WordIdx r{};
+  for (int w = 0; w < 32; ++w) r.w[w] = static_cast<int16_t>(first + stride * (w / 8) + w % 8);
+  return r;
+}
+// Words 4j .. 4j+3: word first + stride * j (a per-block fp16, repeated over its lane).
+constexpr WordIdx scale_idx(int first, int stride) {
+  WordIdx r{};
+  for (int w = 0; w < 16; ++w) r.w[w] = static_cast<int16_t>(first + stride * (w / 4));
+  return r;
+}
+// Words 0..3: the low halves of the per-block u32 at word `first`; words 4..7: the high halves.
+constexpr WordIdx bits_idx(int first, int stride) {
+  WordIdx r{};
+  for (int w = 0; w < 8; ++w) r.w[w] = static_cast<int16_t>(first + stride * (w % 4) + w / 4);
+  return r;
+}
+
+// The 4 * B bytes of 4 blocks as two vectors (bytes 0..63 and the rest, zero-filled).
+template <size_t B>
+struct Group4 {
+  VI z0, z1;
+  explicit Group4(const uint8_t* p)
+      : z0(_mm512_loadu_si512(p)),
+        z1(_mm512_maskz_loadu_epi64(static_cast<__mmask8>((1u << ((4 * B - 64) / 8)) - 1u), p + 64)) {
+    static_assert(4 * B > 64 && 4 * B <= 128 && (4 * B - 64) % 8 == 0);
+  }
+  VI words(const WordIdx& idx) const { return _mm512_permutex2var_epi16(z0, _mm512_load_si512(idx.w), z1); }
+  VF fp16(const WordIdx& idx) const { return _mm512_cvtph_ps(_mm512_castsi512_si256(words(idx))); }
+  // The 5th bits of Q5 blocks: lo / hi masks (bit 16j + i: element i / 16 + i of block j).
+  void bits(const WordIdx& idx, __mmask64& lo, __mmask64& hi) const {
+    const __m128i v = _mm512_castsi512_si128(words(idx));
+    lo = static_cast<__mmask64>(_mm_cvtsi128_si64(v));
+    hi = static_cast<__mmask64>(_mm_extract_epi64(v, 1));
+  }
+};
+
+inline void nibbles(VI v, VI& lo, VI& hi) {
+  lo = v_and(v, set1_8(0x0f));
+  hi = v_and(v_srl4(v), set1_8(0x0f));
+}
+
 struct DecQ4_0 {
   static constexpr size_t bytes = sizeof(block_q4_0);
   static constexpr int shift = 3;
   static constexpr bool has_min = false;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    const VI v = load_lanes(p + 2, bytes);
-    lo = v_and(v, set1_8(0x0f));
-    hi = v_and(v_srl4(v), set1_8(0x0f));
+  static constexpr WordIdx qs = lanes_idx(1, 9), d = scale_idx(0, 9);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    const Group4<bytes> g(p);
+    nibbles(g.words(qs), lo, hi);
+    dw = g.fp16(d);
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t*) { return v_zerof(); }
 };
-
 struct DecQ4_1 {
   static constexpr size_t bytes = sizeof(block_q4_1);
   static constexpr int shift = -1;
   static constexpr bool has_min = true;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    const VI v = load_lanes(p + 4, bytes);
-    lo = v_and(v, set1_8(0x0f));
-    hi = v_and(v_srl4(v), set1_8(0x0f));
+  static constexpr WordIdx qs = lanes_idx(2, 10), d = scale_idx(0, 10), m = scale_idx(1, 10);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF& mw) {
+    const Group4<bytes> g(p);
+    nibbles(g.words(qs), lo, hi);
+    dw = g.fp16(d), mw = g.fp16(m);
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t* p) { return lane_fp16(p + 2, bytes); }
 };
-
 struct DecQ5_0 {
   static constexpr size_t bytes = sizeof(block_q5_0);
   static constexpr int shift = 4;
   static constexpr bool has_min = false;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    const VI v = load_lanes(p + 6, bytes);
-    lo = add_where(v_and(v, set1_8(0x0f)), lane_bits(p + 2, bytes, 0), set1_8(0x10));
-    hi = add_where(v_and(v_srl4(v), set1_8(0x0f)), lane_bits(p + 2, bytes, 16), set1_8(0x10));
+  static constexpr WordIdx qs = lanes_idx(3, 11), d = scale_idx(0, 11), qh = bits_idx(1, 11);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    const Group4<bytes> g(p);
+    nibbles(g.words(qs), lo, hi);
+    __mmask64 blo, bhi;
+    g.bits(qh, blo, bhi);
+    lo = add_where(lo, blo, set1_8(0x10)), hi = add_where(hi, bhi, set1_8(0x10));
+    dw = g.fp16(d);
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t*) { return v_zerof(); }
 };
-
 struct DecQ5_1 {
   static constexpr size_t bytes = sizeof(block_q5_1);
   static constexpr int shift = -1;
   static constexpr bool has_min = true;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    const VI v = load_lanes(p + 8, bytes);
-    lo = add_where(v_and(v, set1_8(0x0f)), lane_bits(p + 4, bytes, 0), set1_8(0x10));
-    hi = add_where(v_and(v_srl4(v), set1_8(0x0f)), lane_bits(p + 4, bytes, 16), set1_8(0x10));
+  static constexpr WordIdx qs = lanes_idx(4, 12), d = scale_idx(0, 12), m = scale_idx(1, 12), qh = bits_idx(2, 12);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF& mw) {
+    const Group4<bytes> g(p);
+    nibbles(g.words(qs), lo, hi);
+    __mmask64 blo, bhi;
+    g.bits(qh, blo, bhi);
+    lo = add_where(lo, blo, set1_8(0x10)), hi = add_where(hi, bhi, set1_8(0x10));
+    dw = g.fp16(d), mw = g.fp16(m);
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t* p) { return lane_fp16(p + 2, bytes); }
 };
 
-// Q8_0 and IQ4_NL hold signed values. VNNI: flip to unsigned (value + 128). AVX2: keep them
-// signed (value + 128 would overflow vpmaddubsw's i16 pairs) and use the sign trick.
-#if defined(OLLM_ISA_AVX512)
+// Q8_0 and IQ4_NL hold signed values; VNNI wants the weight side unsigned: value + 128.
 constexpr int signed_shift = 7;
-inline VI to_codes(VI v) { return v_xor(v, set1_8(0x80)); }
 inline VI iq4nl_table() {
   return _mm512_broadcast_i32x4(_mm_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59,
                                               -39, -15));  // iq4nl_values + 128, as bytes
 }
-#else
-constexpr int signed_shift = -1;
-inline VI to_codes(VI v) { return v; }
-inline VI iq4nl_table() {
-  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iq4nl_values)));
-}
-#endif
 
+// Q8_0: 4 blocks are 136 bytes. lo (bytes 2..17 of each block) and d from bytes 0..127, hi
+// (bytes 18..33) from bytes 16..135, so each vpermt2w still spans two vectors.
 struct DecQ8_0 {
   static constexpr size_t bytes = sizeof(block_q8_0);
   static constexpr int shift = signed_shift;
   static constexpr bool has_min = false;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    lo = to_codes(load_lanes(p + 2, bytes));
-    hi = to_codes(load_lanes(p + 18, bytes));
+  static constexpr WordIdx qs = lanes_idx(1, 17), d = scale_idx(0, 17);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    const VI a0 = _mm512_loadu_si512(p), a1 = _mm512_loadu_si512(p + 64);
+    const VI b0 = _mm512_loadu_si512(p + 16), b1 = _mm512_maskz_loadu_epi64(0x7f, p + 80);
+    const VI idx = _mm512_load_si512(qs.w);
+    lo = v_xor(_mm512_permutex2var_epi16(a0, idx, a1), set1_8(0x80));
+    hi = v_xor(_mm512_permutex2var_epi16(b0, idx, b1), set1_8(0x80));
+    dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(a0, _mm512_load_si512(d.w), a1)));
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t*) { return v_zerof(); }
 };
 
 struct DecIQ4_NL {
   static constexpr size_t bytes = sizeof(block_iq4_nl);
   static constexpr int shift = signed_shift;
   static constexpr bool has_min = false;
-  static void codes(const uint8_t* p, VI& lo, VI& hi) {
-    const VI v = load_lanes(p + 2, bytes);
+  static constexpr WordIdx qs = lanes_idx(1, 9), d = scale_idx(0, 9);
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    const Group4<bytes> g(p);
+    VI l, h;
+    nibbles(g.words(qs), l, h);
     const VI table = iq4nl_table();
-    lo = v_shuffle(table, v_and(v, set1_8(0x0f)));
-    hi = v_shuffle(table, v_and(v_srl4(v), set1_8(0x0f)));
+    lo = v_shuffle(table, l), hi = v_shuffle(table, h);
+    dw = g.fp16(d);
   }
-  static VF scale(const uint8_t* p) { return lane_fp16(p, bytes); }
-  static VF min(const uint8_t*) { return v_zerof(); }
 };
+
+#else  // AVX2: two blocks per vector, lanes filled with 128-bit loads
+
+template <size_t Off>
+inline void nibble_lanes(const uint8_t* p, size_t bytes, VI& lo, VI& hi) {
+  const VI v = load_lanes(p + Off, bytes);
+  lo = v_and(v, set1_8(0x0f));
+  hi = v_and(v_srl4(v), set1_8(0x0f));
+}
+
+struct DecQ4_0 {
+  static constexpr size_t bytes = sizeof(block_q4_0);
+  static constexpr int shift = 3;
+  static constexpr bool has_min = false;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    nibble_lanes<2>(p, bytes, lo, hi);
+    dw = lane_fp16(p, bytes);
+  }
+};
+struct DecQ4_1 {
+  static constexpr size_t bytes = sizeof(block_q4_1);
+  static constexpr int shift = -1;
+  static constexpr bool has_min = true;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF& mw) {
+    nibble_lanes<4>(p, bytes, lo, hi);
+    dw = lane_fp16(p, bytes), mw = lane_fp16(p + 2, bytes);
+  }
+};
+struct DecQ5_0 {
+  static constexpr size_t bytes = sizeof(block_q5_0);
+  static constexpr int shift = 4;
+  static constexpr bool has_min = false;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    nibble_lanes<6>(p, bytes, lo, hi);
+    lo = add_where(lo, lane_bits(p + 2, bytes, 0), set1_8(0x10));
+    hi = add_where(hi, lane_bits(p + 2, bytes, 16), set1_8(0x10));
+    dw = lane_fp16(p, bytes);
+  }
+};
+struct DecQ5_1 {
+  static constexpr size_t bytes = sizeof(block_q5_1);
+  static constexpr int shift = -1;
+  static constexpr bool has_min = true;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF& mw) {
+    nibble_lanes<8>(p, bytes, lo, hi);
+    lo = add_where(lo, lane_bits(p + 4, bytes, 0), set1_8(0x10));
+    hi = add_where(hi, lane_bits(p + 4, bytes, 16), set1_8(0x10));
+    dw = lane_fp16(p, bytes), mw = lane_fp16(p + 2, bytes);
+  }
+};
+
+// Q8_0 and IQ4_NL hold signed values: kept signed (value + 128 would overflow vpmaddubsw's i16
+// pairs), multiplied with the sign trick.
+constexpr int signed_shift = -1;
+
+struct DecQ8_0 {
+  static constexpr size_t bytes = sizeof(block_q8_0);
+  static constexpr int shift = signed_shift;
+  static constexpr bool has_min = false;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    lo = load_lanes(p + 2, bytes), hi = load_lanes(p + 18, bytes);
+    dw = lane_fp16(p, bytes);
+  }
+};
+
+struct DecIQ4_NL {
+  static constexpr size_t bytes = sizeof(block_iq4_nl);
+  static constexpr int shift = signed_shift;
+  static constexpr bool has_min = false;
+  static void decode(const uint8_t* p, VI& lo, VI& hi, VF& dw, VF&) {
+    VI l, h;
+    nibble_lanes<2>(p, bytes, l, h);
+    const VI table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iq4nl_values)));
+    lo = v_shuffle(table, l), hi = v_shuffle(table, h);
+    dw = lane_fp16(p, bytes);
+  }
+};
+
+#endif
 
 // The contribution of 4 blocks at p (weights) and activation group g, for M activation rows.
 template <class T, int M>
@@ -235,9 +340,8 @@ inline void group_step(const uint8_t* p, const XqLegacyGroup* const* x, int64_t 
   for (int h = 0; h < 4 / bpv; ++h) {
     const uint8_t* pb = p + static_cast<size_t>(h * bpv) * T::bytes;
     VI lo, hi;
-    T::codes(pb, lo, hi);
-    const VF dw = T::scale(pb);
-    const VF mw = T::min(pb);
+    VF dw, mw = v_zerof();
+    T::decode(pb, lo, hi, dw, mw);
     for (int i = 0; i < M; ++i) {
       const XqLegacyGroup& xg = x[i][g];
       const int e8 = 16 * bpv * h, e32 = 4 * bpv * h;
@@ -269,7 +373,11 @@ void rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_end
     const uint8_t* row = w + static_cast<size_t>(r) * w_stride;
     VF acc[M];
     for (int i = 0; i < M; ++i) acc[i] = v_zerof();
-    for (int64_t g = 0; g < full; ++g) group_step<T, M>(row + static_cast<size_t>(g) * 4 * T::bytes, x, g, acc);
+    for (int64_t g = 0; g < full; ++g) {
+      const uint8_t* p = row + static_cast<size_t>(g) * 4 * T::bytes;
+      prefetch_ahead<4 * T::bytes>(p);
+      group_step<T, M>(p, x, g, acc);
+    }
     if (tail) {
       // The last partial group reads a zero-padded copy (zero scale and min): never past the row.
       alignas(64) uint8_t pad[4 * T::bytes] = {};
