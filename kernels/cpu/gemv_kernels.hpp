@@ -33,18 +33,21 @@ struct alignas(64) XqKBlock {
 };
 static_assert(sizeof(XqKBlock) == 320);
 
-enum class ActFormat { f32, legacy, kquant };
+// kquant_nibble_order: XqKBlock with each 128 elements stored as 32-element sub-blocks 0, 2, 1, 3
+// (the AVX-512 Q4_K / Q5_K kernels: one load of their packed nibbles then meets two chunks).
+enum class ActFormat { f32, legacy, kquant, kquant_nibble_order };
 
 // The row kernels read weights strictly sequentially (a thread's rows are one contiguous range)
-// and prefetch this far ahead of their loads: the hardware prefetchers alone leave a single core
-// at ~70 % of its streaming rate while it also computes (docs/BENCHMARKS.md, decode matmul).
+// and also prefetch this far ahead: one core streaming Q4_0 alone went from ~31 to ~37 GB/s;
+// with both cores busy the gain is within the VM's noise (docs/BENCHMARKS.md, decode matmul).
 inline constexpr size_t gemv_prefetch_distance = 16384;
 
 // Bytes of one activation row of k elements in a format (whole groups / super-blocks, padded).
 inline size_t act_row_bytes(ActFormat format, int64_t k) {
   switch (format) {
     case ActFormat::legacy: return static_cast<size_t>((k + 127) / 128) * sizeof(XqLegacyGroup);
-    case ActFormat::kquant: return static_cast<size_t>((k + 255) / 256) * sizeof(XqKBlock);
+    case ActFormat::kquant:
+    case ActFormat::kquant_nibble_order: return static_cast<size_t>((k + 255) / 256) * sizeof(XqKBlock);
     case ActFormat::f32: break;
   }
   return static_cast<size_t>(k) * sizeof(float);
@@ -64,28 +67,22 @@ using ActQuantizer = void (*)(const float* x, int64_t k, void* out);
 
 #if defined(OLLM_ISA_NAMESPACE)  // inside the per-ISA kernel sources only
 #include <xmmintrin.h>
-#include <cstdlib>
 namespace ollm::cpu::OLLM_ISA_NAMESPACE {
-// Prefetches the lines that lie gemv_prefetch_distance past the `Bytes` about to be read at p.
-inline long pf_env(const char* n, long d) { const char* v = std::getenv(n); return v ? std::atol(v) : d; }
-inline const long pf_dist = pf_env("OLLM_PF", 16384);
-inline const long pf_hint = pf_env("OLLM_PFH", 0);
+// Prefetches, into L2, the lines that lie gemv_prefetch_distance past the `Bytes` about to be
+// read at p.
 template <size_t Bytes>
 inline void prefetch_ahead(const uint8_t* p) {
-  if (pf_dist == 0) return;
-  for (size_t o = 0; o < Bytes; o += 64) {
-    if (pf_hint == 0) _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T0);
-    else if (pf_hint == 1) _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T1);
-    else _mm_prefetch(reinterpret_cast<const char*>(p + pf_dist + o), _MM_HINT_T2);
-  }
+  for (size_t o = 0; o < Bytes; o += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p + gemv_prefetch_distance + o), _MM_HINT_T1);
 }
 }  // namespace ollm::cpu::OLLM_ISA_NAMESPACE
 #endif
 
 // x: [k] f32 · out: XqLegacyGroup[ceil(k/128)] (k a multiple of 32)
 OLLM_DECLARE_ISA_KERNEL(void quantize_act_legacy(const float* x, int64_t k, void* out))
-// x: [k] f32 · out: XqKBlock[k/256] (k a multiple of 256)
+// x: [k] f32 · out: XqKBlock[k/256] (k a multiple of 256), natural / nibble order
 OLLM_DECLARE_ISA_KERNEL(void quantize_act_kquant(const float* x, int64_t k, void* out))
+OLLM_DECLARE_ISA_KERNEL(void quantize_act_kquant_nibble_order(const float* x, int64_t k, void* out))
 // The row kernel of a weight type in each family, or nullptr when the family lacks the type.
 OLLM_DECLARE_ISA_KERNEL(ollm::cpu::GemvKernel gemv_float_kernel(ollm::DType type) noexcept)
 OLLM_DECLARE_ISA_KERNEL(ollm::cpu::GemvKernel gemv_legacy_kernel(ollm::DType type) noexcept)

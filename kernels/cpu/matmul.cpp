@@ -39,15 +39,22 @@ ActFormat act_format(DType type) noexcept {
 }
 
 Plan plan_for(Isa isa, DType type) {
-  const ActFormat format = act_format(type);
+  ActFormat format = act_format(type);
+  if (isa == Isa::avx512 && (type == DType::q4_k || type == DType::q5_k)) format = ActFormat::kquant_nibble_order;
   switch (format) {
     case ActFormat::legacy:
       return {format, pick_isa<ActQuantizer>(isa, &scalar::quantize_act_legacy, &avx2::quantize_act_legacy,
                                              &avx512::quantize_act_legacy),
               pick_isa(isa, &scalar::gemv_legacy_kernel, &avx2::gemv_legacy_kernel, &avx512::gemv_legacy_kernel)(type)};
     case ActFormat::kquant:
-      return {format, pick_isa<ActQuantizer>(isa, &scalar::quantize_act_kquant, &avx2::quantize_act_kquant,
-                                             &avx512::quantize_act_kquant),
+    case ActFormat::kquant_nibble_order:
+      return {format,
+              format == ActFormat::kquant
+                  ? pick_isa<ActQuantizer>(isa, &scalar::quantize_act_kquant, &avx2::quantize_act_kquant,
+                                           &avx512::quantize_act_kquant)
+                  : pick_isa<ActQuantizer>(isa, &scalar::quantize_act_kquant_nibble_order,
+                                           &avx2::quantize_act_kquant_nibble_order,
+                                           &avx512::quantize_act_kquant_nibble_order),
               pick_isa(isa, &scalar::gemv_kquant_kernel, &avx2::gemv_kquant_kernel, &avx512::gemv_kquant_kernel)(type)};
     case ActFormat::f32: break;
   }

@@ -155,4 +155,16 @@ void quantize_act_kquant(const float* x, int64_t k, void* out) {
   }
 }
 
+void quantize_act_kquant_nibble_order(const float* x, int64_t k, void* out) {
+  auto* blocks = static_cast<XqKBlock*>(out);
+  alignas(64) float permuted[qk_k];
+  constexpr int order[4] = {0, 2, 1, 3};
+  for (int64_t b = 0; b < k / qk_k; ++b) {
+    for (int half = 0; half < 2; ++half)
+      for (int j = 0; j < 4; ++j)
+        std::memcpy(permuted + 128 * half + 32 * j, x + b * qk_k + 128 * half + 32 * order[j], 32 * sizeof(float));
+    quantize_act_kquant(permuted, qk_k, blocks + b);
+  }
+}
+
 }  // namespace ollm::cpu::OLLM_ISA_NAMESPACE

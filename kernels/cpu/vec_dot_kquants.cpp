@@ -24,62 +24,90 @@ struct ScalesK4 {
 
 #if defined(OLLM_ISA_AVX512) || defined(OLLM_ISA_AVX2)
 
-inline float half(const uint8_t* p) { return kq_half(p); }
 inline __m256i loadu256(const uint8_t* p) { return kq_loadu256(p); }
+
+#if defined(OLLM_ISA_AVX512)
+// AVX-512 reads Q4_K / Q5_K activations in nibble order (ActFormat::kquant_nibble_order): each
+// 128 elements as sub-blocks [0, 2, 1, 3], so one 64-byte load of qs gives two chunks, its low
+// nibbles (sub-blocks 4h and 4h+2) and its high nibbles (4h+1, 4h+3), with no lane shuffles.
+// Chunk c: sub-blocks first_sub(c) (lanes 0..31) and first_sub(c) + 2 (lanes 32..63).
+constexpr int first_sub(int c) { return 4 * (c / 2) + c % 2; }
+// The mins of the sixteen 16-element groups in that order: sub-blocks 0 0 2 2 1 1 3 3 4 4 6 6 ...
+inline __m256i mins_nibble_order(__m128i m8) {
+  const __m256i idx = _mm256_setr_epi16(0, 0, 2, 2, 1, 1, 3, 3, 4, 4, 6, 6, 5, 5, 7, 7);
+  return _mm256_permutexvar_epi16(idx, _mm256_castsi128_si256(m8));
+}
+#endif
 
 // Q4_K: value = d * sc * q - dmin * m per 32 elements; q is the nibble of qs (low: even
 // sub-block, high: odd sub-block of each 32-byte run).
 struct DecQ4_K {
   static constexpr size_t bytes = sizeof(block_q4_K);
   static constexpr bool separate_min = true, has_offset = false, signed_values = false;
-  static constexpr int group = 32;
   const uint8_t* qs;
   __m128i s8;
   __m256i m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
-    d = half(p), dmin = half(p + 2);
+    dd = kq_halves(p, true);
     const __m128i sm = kq_scales_k4(p + 4);
-    s8 = _mm_cvtepu8_epi16(sm), m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+    s8 = _mm_cvtepu8_epi16(sm);
+#if defined(OLLM_ISA_AVX512)
+    m16 = mins_nibble_order(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+#else
+    m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+#endif
     qs = p + 16;
   }
-  KI chunk(int c) const {
 #if defined(OLLM_ISA_AVX512)
-    const __m256i q = loadu256(qs + 32 * c);
-    return kq_and(kq_join(q, _mm256_srli_epi16(q, 4)), kq_set1_8(0x0f));
+  KI chunk(int c) const {
+    const KI q = kq_weight_load64(qs + 64 * (c / 2));
+    return kq_and(c % 2 ? _mm512_srli_epi16(q, 4) : q, kq_set1_8(0x0f));
+  }
+  KI scales(int c) const { return kq_expand32_pair(s8, first_sub(c)); }
 #else
+  KI chunk(int c) const {
     const __m256i q = loadu256(qs + 32 * (c / 2));
     return kq_and(c % 2 ? _mm256_srli_epi16(q, 4) : q, kq_set1_8(0x0f));
-#endif
   }
+  KI scales(int c) const { return kq_expand32(s8, c); }
+#endif
 };
 
 // Q5_K: Q4_K plus a fifth bit: bit j of qh[l] belongs to element 32j + l.
 struct DecQ5_K {
   static constexpr size_t bytes = sizeof(block_q5_K);
   static constexpr bool separate_min = true, has_offset = false, signed_values = false;
-  static constexpr int group = 32;
   const uint8_t* qs;
   __m128i s8;
   __m256i qh, m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
-    d = half(p), dmin = half(p + 2);
+    dd = kq_halves(p, true);
     const __m128i sm = kq_scales_k4(p + 4);
-    s8 = _mm_cvtepu8_epi16(sm), m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+    s8 = _mm_cvtepu8_epi16(sm);
+#if defined(OLLM_ISA_AVX512)
+    m16 = mins_nibble_order(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+#else
+    m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
+#endif
     qh = loadu256(p + 16);
     qs = p + 48;
   }
-  KI chunk(int c) const {
 #if defined(OLLM_ISA_AVX512)
-    const __m256i q = loadu256(qs + 32 * c);
-    const KI low = kq_and(kq_join(q, _mm256_srli_epi16(q, 4)), kq_set1_8(0x0f));
-    return kq_add_where(low, qh, 1 << (2 * c), 1 << (2 * c + 1), 0x10);
+  KI chunk(int c) const {
+    const KI q = kq_weight_load64(qs + 64 * (c / 2));
+    const KI low = kq_and(c % 2 ? _mm512_srli_epi16(q, 4) : q, kq_set1_8(0x0f));
+    return kq_add_where(low, qh, 1 << first_sub(c), 1 << (first_sub(c) + 2), 0x10);
+  }
+  KI scales(int c) const { return kq_expand32_pair(s8, first_sub(c)); }
 #else
+  KI chunk(int c) const {
     const __m256i q = loadu256(qs + 32 * (c / 2));
     return kq_add_where(kq_and(c % 2 ? _mm256_srli_epi16(q, 4) : q, kq_set1_8(0x0f)), qh, 1 << c, 0x10);
-#endif
   }
+  KI scales(int c) const { return kq_expand32(s8, c); }
+#endif
 };
 
 // Q6_K: value = d * scale * (q - 32) per 16 elements; q = 4 bits of ql | 2 bits of qh << 4.
@@ -87,23 +115,23 @@ struct DecQ5_K {
 struct DecQ6_K {
   static constexpr size_t bytes = sizeof(block_q6_K);
   static constexpr bool separate_min = false, has_offset = true, signed_values = false;
-  static constexpr int group = 16;
   const uint8_t* ql;
   const uint8_t* qh;
   __m256i s16, m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
     ql = p;
     qh = p + 128;
     s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 192)));
     m16 = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(s16, 5));  // -32 * scale
-    d = half(p + 208), dmin = 0;
+    dd = kq_halves(p + 208, false);
   }
+  KI scales(int c) const { return kq_expand(s16, c); }
   KI chunk(int c) const {
 #if defined(OLLM_ISA_AVX512)
     // Chunk 2h: elements 128h + 0..63 (r = 0, 1); chunk 2h+1: 128h + 64..127 (r = 2, 3).
     const int h = c / 2;
-    const KI lo = _mm512_loadu_si512(ql + 64 * h);
+    const KI lo = kq_weight_load64(ql + 64 * h);
     const __m256i hb = loadu256(qh + 32 * h);
     const KI t = kq_join(hb, _mm256_srli_epi16(hb, 2));  // r = 0 | r = 1 bits in 0..1 (r = 2 | 3 in 4..5)
     if (c % 2 == 0)

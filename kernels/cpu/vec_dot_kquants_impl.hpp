@@ -1,12 +1,13 @@
 // Included only by the per-ISA K-quant sources (vec_dot_kquants*.cpp): the super-block loop shared
 // by Q2_K..Q6_K and IQ4_XS against XqKBlock activations, and the vector primitives it needs.
 //
-// A type's decoder turns one 256-element super-block into: chunks of weight codes in natural
-// element order (unsigned, < 128; IQ4_XS: signed values and their sign), a signed 16-bit scale per
-// 16-element group (s16), a 16-bit multiplier of each group's activation sum (m16: a min, or the
-// code offset times the scale), and the f16 super-scales d / dmin. Per activation row, the inner
-// loop is vpmaddubsw (u8 codes x i8 activations, exact: codes < 128) and vpdpwssd / vpmaddwd with
-// the expanded scales into i32, one f32 FMA per super-block.
+// A type's decoder turns one 256-element super-block into: chunks of weight codes in the order of
+// the activation format (natural; AVX-512 Q4_K / Q5_K: nibble order), unsigned and < 128
+// (IQ4_XS: signed values), the signed 16-bit scale of every lane pair of a chunk, a 16-bit
+// multiplier of each 16-element group's activation sum (m16: a min, or the code offset times the
+// scale) and the f16 super-scales d, dmin. Per activation row the inner loop is vpmaddubsw (u8
+// codes x i8 activations, exact: codes < 128) and vpdpwssd / vpmaddwd with the scales into i32,
+// then one f32 FMA per super-block (two with a min).
 #pragma once
 
 #include <algorithm>
@@ -44,6 +45,12 @@ inline KI kq_zero() { return _mm512_setzero_si512(); }
 inline KF kq_zerof() { return _mm512_setzero_ps(); }
 // Two 32-byte halves into one vector.
 inline KI kq_join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+// 64 weight bytes at any alignment as two 32-byte loads: a 64-byte load straddling two cache
+// lines still in flight from DRAM is far slower (measured 2-3x on a streaming core).
+inline KI kq_weight_load64(const uint8_t* p) {
+  return kq_join(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),
+                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
+}
 // acc + sum over pairs of (sum over pairs of u8(q) * i8(x)) * i16(s).
 inline KI kq_dot(KI acc, KI q, KI x, KI s) { return _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(q, x), s); }
 // acc + pairs of i16 products, from 16-lane (256-bit) operands.
@@ -51,7 +58,10 @@ inline KI kq_madd_add(KI acc, __m256i a, __m256i b) {
   return _mm512_add_epi32(acc, _mm512_zextsi256_si512(_mm256_madd_epi16(a, b)));
 }
 inline KF kq_cvt(KI a) { return _mm512_cvtepi32_ps(a); }
-inline KF kq_fma(KF a, float b, KF c) { return _mm512_fmadd_ps(a, _mm512_set1_ps(b), c); }
+inline KF kq_fma(KF a, KF b, KF c) { return _mm512_fmadd_ps(a, b, c); }
+inline KF kq_fnma(KF a, KF b, KF c) { return _mm512_fnmadd_ps(a, b, c); }
+inline KF kq_lane0(__m128 v) { return _mm512_broadcastss_ps(v); }
+inline KF kq_lane1(__m128 v) { return _mm512_broadcastss_ps(_mm_movehdup_ps(v)); }
 inline float kq_hsum(KF a) { return _mm512_reduce_add_ps(a); }
 
 // Scale of the group of each 16-bit lane of chunk c (lane j covers elements 64c + 2j, +1).
@@ -66,6 +76,13 @@ inline KI kq_expand32(__m128i s8, int c) {
   const KI lane = _mm512_setr_epi64(0, 0, 0, 0, 0x0001000100010001ll, 0x0001000100010001ll, 0x0001000100010001ll,
                                     0x0001000100010001ll);
   return _mm512_permutexvar_epi16(_mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(2 * c)), lane),
+                                  _mm512_castsi128_si512(s8));
+}
+// Lanes 0..15 of a chunk in group s0 and lanes 16..31 in group s0 + 2 (of eight i16 scales).
+inline KI kq_expand32_pair(__m128i s8, int s0) {
+  const KI lane = _mm512_setr_epi64(0, 0, 0, 0, 0x0002000200020002ll, 0x0002000200020002ll, 0x0002000200020002ll,
+                                    0x0002000200020002ll);
+  return _mm512_permutexvar_epi16(_mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(s0)), lane),
                                   _mm512_castsi128_si512(s8));
 }
 inline KI kq_abs(KI v) { return _mm512_abs_epi8(v); }
@@ -95,7 +112,10 @@ inline KI kq_dot(KI acc, KI q, KI x, KI s) {
 }
 inline KI kq_madd_add(KI acc, __m256i a, __m256i b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
 inline KF kq_cvt(KI a) { return _mm256_cvtepi32_ps(a); }
-inline KF kq_fma(KF a, float b, KF c) { return _mm256_fmadd_ps(a, _mm256_set1_ps(b), c); }
+inline KF kq_fma(KF a, KF b, KF c) { return _mm256_fmadd_ps(a, b, c); }
+inline KF kq_fnma(KF a, KF b, KF c) { return _mm256_fnmadd_ps(a, b, c); }
+inline KF kq_lane0(__m128 v) { return _mm256_broadcastss_ps(v); }
+inline KF kq_lane1(__m128 v) { return _mm256_broadcastss_ps(_mm_movehdup_ps(v)); }
 inline float kq_hsum(KF a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -130,7 +150,10 @@ inline KI kq_add_where(KI q, __m256i bits, int bit, int add) {
 
 constexpr int kq_chunks = qk_k / kq_chunk;
 
-inline float kq_half(const uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
+// The f16 super-scales as [d, dmin, 0, 0] (dmin: the second f16, when `two`).
+inline __m128 kq_halves(const uint8_t* p, bool two) {
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(two ? load_u32(p) : load_u16(p))));
+}
 inline __m256i kq_loadu256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 // Eight per-32 values (i16) as sixteen per-16 values, each repeated twice.
 inline __m256i kq_repeat_pairs(__m128i w) { return _mm256_set_m128i(_mm_unpackhi_epi16(w, w), _mm_unpacklo_epi16(w, w)); }
@@ -153,9 +176,11 @@ inline __m128i kq_scales_k4(const uint8_t* p) {
 //   static constexpr bool has_offset;        codes carry an offset: m16 terms add to the i32 sum
 //   static constexpr bool signed_values;     chunk() returns signed values (|v| <= 127)
 //   void load(const uint8_t* block);         reads d, dmin, scales
-//   KI chunk(int c) const;                   codes of elements [c*kq_chunk, (c+1)*kq_chunk)
-//   static constexpr int group;              16: s16 holds sixteen scales; 32: s8 holds eight
-//   __m256i s16 or __m128i s8, m16; float d, dmin;
+//   KI chunk(int c) const;                   codes of the activation elements of chunk c
+//   KI scales(int c) const;                  the i16 scale of each lane pair of chunk c
+//   __m256i m16; __m128 dd;                  multipliers of the 16 bsums; [d, dmin] as f32
+// One weight row at a time, strictly sequential (two interleaved rows measured 2-3x slower when
+// streaming from DRAM, although faster from L2).
 template <class T, int M>
 void kq_rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_end, int64_t n_super,
                   const XqKBlock* const* x, float* const* y) {
@@ -170,15 +195,14 @@ void kq_rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_
       KI iacc[M];
       for (int i = 0; i < M; ++i) iacc[i] = kq_zero();
       for (int c = 0; c < kq_chunks; ++c) {
-        KI s;
-        if constexpr (T::group == 32) s = kq_expand32(dec.s8, c);
-        else s = kq_expand(dec.s16, c);
+        const KI s = dec.scales(c);
         const KI q = dec.chunk(c);
         if constexpr (T::signed_values) {
           // |v| * (x with v's sign): vpmaddubsw wants its first operand unsigned.
           const KI av = kq_abs(q);
           const auto neg = kq_negative(q);
-          for (int i = 0; i < M; ++i) iacc[i] = kq_dot(iacc[i], av, kq_apply_sign(kq_load(x[i][b].qs + c * kq_chunk), neg), s);
+          for (int i = 0; i < M; ++i)
+            iacc[i] = kq_dot(iacc[i], av, kq_apply_sign(kq_load(x[i][b].qs + c * kq_chunk), neg), s);
         } else {
           for (int i = 0; i < M; ++i) iacc[i] = kq_dot(iacc[i], q, kq_load(x[i][b].qs + c * kq_chunk), s);
         }
@@ -186,13 +210,14 @@ void kq_rows_tile(const uint8_t* w, size_t w_stride, int64_t r_begin, int64_t r_
       for (int i = 0; i < M; ++i) {
         const XqKBlock& xb = x[i][b];
         const __m256i bsums = _mm256_load_si256(reinterpret_cast<const __m256i*>(xb.bsums));
+        const __m128 scale = _mm_mul_ps(dec.dd, _mm_set1_ps(xb.d));  // d * d_x, dmin * d_x
         if constexpr (T::separate_min) {
           const KI mins = kq_madd_add(kq_zero(), bsums, dec.m16);
-          acc[i] = kq_fma(kq_cvt(mins), -dec.dmin * xb.d, acc[i]);
+          acc[i] = kq_fnma(kq_cvt(mins), kq_lane1(scale), acc[i]);
         } else if constexpr (T::has_offset) {
           iacc[i] = kq_madd_add(iacc[i], bsums, dec.m16);
         }
-        acc[i] = kq_fma(kq_cvt(iacc[i]), dec.d * xb.d, acc[i]);
+        acc[i] = kq_fma(kq_cvt(iacc[i]), kq_lane0(scale), acc[i]);
       }
     }
     for (int i = 0; i < M; ++i) y[i][r] = kq_hsum(acc[i]);

@@ -31,6 +31,25 @@ inline void iq4xs_scales(const uint8_t* p, int8_t* out) {
 
 #if defined(OLLM_ISA_AVX512) || defined(OLLM_ISA_AVX2)
 
+// The same two unpackings in registers (bytes stored one by one and reloaded as a vector would
+// stall on store forwarding every super-block). q3k: 16 i8, low nibbles from bytes 0..7 (lanes
+// a0, a1, then a0 >> 4, a1 >> 4), top 2 bits from byte 8..11 (a2 >> 0, 2, 4, 6).
+inline __m128i q3k_scales_vec(const uint8_t* packed) {
+  const __m128i a = _mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed)),
+                                     static_cast<int>(load_u32(packed + 8)), 2);
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(a, _MM_SHUFFLE(1, 0, 1, 0)), _mm_setr_epi32(0, 0, 4, 4)),
+                                    _mm_set1_epi8(0x0f));
+  const __m128i top = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(a, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 2, 4, 6)),
+                                    _mm_set1_epi8(3));
+  return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi32(top, 4)), _mm_set1_epi8(32));
+}
+// iq4xs: eight i16; pdep spreads the nibbles of scales_l and the bit pairs of scales_h to bytes.
+inline __m128i iq4xs_scales_vec(const uint8_t* p) {
+  const uint64_t low = _pdep_u64(load_u32(p + 4), 0x0f0f0f0f0f0f0f0full);
+  const uint64_t top = _pdep_u64(load_u16(p + 2), 0x0303030303030303ull) << 4;
+  return _mm_cvtepi8_epi16(_mm_sub_epi8(_mm_cvtsi64_si128(static_cast<long long>(low | top)), _mm_set1_epi8(32)));
+}
+
 // 2-bit codes of Q2_K / Q3_K: element 128h + 32s + l is bits 2s of qs[32h + l].
 inline KI two_bit_chunk(const uint8_t* qs, int c) {
 #if defined(OLLM_ISA_AVX512)
@@ -49,17 +68,17 @@ inline KI two_bit_chunk(const uint8_t* qs, int c) {
 struct DecQ2_K {
   static constexpr size_t bytes = sizeof(block_q2_K);
   static constexpr bool separate_min = true, has_offset = false, signed_values = false;
-  static constexpr int group = 16;
   const uint8_t* qs;
   __m256i s16, m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
     const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     s16 = _mm256_cvtepu8_epi16(_mm_and_si128(sc, _mm_set1_epi8(0x0f)));
     m16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), _mm_set1_epi8(0x0f)));
     qs = p + 16;
-    d = kq_half(p + 80), dmin = kq_half(p + 82);
+    dd = kq_halves(p + 80, true);
   }
+  KI scales(int c) const { return kq_expand(s16, c); }
   KI chunk(int c) const { return two_bit_chunk(qs, c); }
 };
 
@@ -67,19 +86,17 @@ struct DecQ2_K {
 struct DecQ3_K {
   static constexpr size_t bytes = sizeof(block_q3_K);
   static constexpr bool separate_min = false, has_offset = true, signed_values = false;
-  static constexpr int group = 16;
   const uint8_t* qs;
   __m256i hmask, s16, m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
-    alignas(16) int8_t sc[16];
-    q3k_scales(p + 96, sc);
-    s16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)));
+    s16 = _mm256_cvtepi8_epi16(q3k_scales_vec(p + 96));
     m16 = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(s16, 2));  // -4 * scale
     hmask = kq_loadu256(p);
     qs = p + 32;
-    d = kq_half(p + 108), dmin = 0;
+    dd = kq_halves(p + 108, false);
   }
+  KI scales(int c) const { return kq_expand(s16, c); }
   KI chunk(int c) const {
     // hmask bit j of byte l belongs to element 32j + l.
 #if defined(OLLM_ISA_AVX512)
@@ -95,19 +112,17 @@ struct DecQ3_K {
 struct DecIQ4_XS {
   static constexpr size_t bytes = sizeof(block_iq4_xs);
   static constexpr bool separate_min = false, has_offset = false, signed_values = true;
-  static constexpr int group = 32;
   const uint8_t* qs;
   __m128i s8;
   __m256i m16;
-  float d, dmin;
+  __m128 dd;
   void load(const uint8_t* p) {
-    alignas(16) int8_t sc[16] = {};
-    iq4xs_scales(p, sc);
-    s8 = _mm_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)));
+    s8 = iq4xs_scales_vec(p);
     m16 = _mm256_setzero_si256();
     qs = p + 8;
-    d = kq_half(p), dmin = 0;
+    dd = kq_halves(p, false);
   }
+  KI scales(int c) const { return kq_expand32(s8, c); }
   KI chunk(int c) const {
     const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq4nl_values));
 #if defined(OLLM_ISA_AVX512)

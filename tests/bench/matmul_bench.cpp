@@ -1,7 +1,7 @@
 // Decode matmul (m = 1) throughput in GB/s of weight bytes streamed, next to the machine's read
 // bandwidth: BM_read_bandwidth (threads summing a 1 GiB buffer with 512-bit loads, with and without
-// software prefetch) and, around every matmul benchmark, the same with 2 threads on 256 MiB: `bw`,
-// the reference of the ratio `of_bw`.
+// software prefetch) and, paired with every matmul iteration, a 2-thread pass over 64 MiB: `bw`,
+// the reference of the ratio `of_bw` (see paired_bandwidth_pass).
 // Weights rotate over copies totalling >= 256 MiB, so every call streams from DRAM as a decode
 // step does (a model's layers never stay in cache); `hot` variants reuse one copy.
 //   build-gemv/tests/matmul_bench --benchmark_filter=... [--benchmark_repetitions=5]
@@ -117,29 +117,35 @@ size_t copies_for(size_t matrix_bytes, bool hot) {
   return hot ? 1 : std::max<size_t>(1, ((size_t{256} << 20) + matrix_bytes - 1) / matrix_bytes);
 }
 
-// The read bandwidth right now: 2 threads each summing half of a 256 MiB buffer with prefetch,
-// best of 3 passes. The VM's bandwidth drifts by +-20 % over minutes (other tenants), so every
-// matmul benchmark measures its own reference just before and after its timed loop.
-double read_bandwidth_now() {
-  static const size_t bytes = size_t{256} << 20;
+// The VM's read bandwidth jumps between ~35-45 and ~65-75 GB/s from one second to the next
+// (other tenants of the host), so a ratio against a bandwidth measured minutes earlier means
+// little. Each matmul benchmark iteration therefore pairs a read-bandwidth pass (2 threads, 64
+// MiB of a 256 MiB buffer, plain loads: the best of the BM_read_bandwidth variants) with >= 32
+// MiB of matmul calls, and reports medians: of_bw is the median of the per-iteration ratios.
+// `pool` must be the matmul's own pool: a second pool's workers would still be spinning (the pool
+// spins ~0.3 ms before sleeping) on the cores the matmul then uses.
+double paired_bandwidth_pass(size_t iteration, cpu::ThreadPool& pool) {
+  static const size_t bytes = size_t{256} << 20, part = size_t{64} << 20;
   static Bytes buf = alloc_bytes(bytes);
-  static cpu::ThreadPool pool(2);
-  double best = 0;
+  const uint8_t* base = buf.get() + (iteration % (bytes / part)) * part;
   int64_t sums[2] = {0, 0};
-  for (int pass = 0; pass < 3; ++pass) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pool.run(2, [&](int t, int used) {
-      const size_t part = bytes / static_cast<size_t>(used);
-      sums[t] = sum_bytes(buf.get() + part * static_cast<size_t>(t), part, true);
-    });
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    benchmark::DoNotOptimize(sums);
-    best = std::max(best, static_cast<double>(bytes) / 1e9 / s);
-  }
-  return best;
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.run(2, [&](int t, int used) {
+    const size_t half = part / static_cast<size_t>(used);
+    sums[t] = sum_bytes(base + half * static_cast<size_t>(t), half, false);
+  });
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  benchmark::DoNotOptimize(sums);
+  return static_cast<double>(part) / 1e9 / s;
 }
 
-// args: type id, n, k, threads, hot (1: one copy, stays in cache when it fits).
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// args: type id, n, k, threads, hot (1: one copy, stays in cache when it fits). Manual time: only
+// the matmul calls count; an iteration is as many calls as stream >= 32 MiB (us/call: per call).
 void BM_matmul(benchmark::State& state) {
   const auto type = static_cast<DType>(state.range(0));
   const int64_t n = state.range(1), k = state.range(2);
@@ -151,25 +157,34 @@ void BM_matmul(benchmark::State& state) {
   const std::vector<Bytes> mats = make_matrices(type, n, k, copies);
   std::vector<float> x(static_cast<size_t>(k)), y(static_cast<size_t>(n));
   for (int64_t j = 0; j < k; ++j) x[static_cast<size_t>(j)] = std::sin(0.37f * static_cast<float>(j));
-  cpu::ThreadPool pool(threads);
-  size_t c = 0;
-  double seconds = 0;
-  const double bw_before = read_bandwidth_now();
+  cpu::ThreadPool pool(2);  // the bandwidth pass always uses 2 threads, the matmul `threads`
+  const int calls = static_cast<int>(std::max<size_t>(1, (size_t{32} << 20) / matrix_bytes));
+  size_t c = 0, iteration = 0;
+  std::vector<double> mm, bw, ratio, per_call;
   for (auto _ : state) {
-    const cpu::WeightMatrix w{type, mats[c].get(), n, k, row_bytes};
+    // Cache-resident runs measure the compute side alone: no bandwidth pass to evict them.
+    const double b = hot ? 0.0 : paired_bandwidth_pass(iteration++, pool);
     const auto t0 = std::chrono::steady_clock::now();
-    cpu::matmul(w, x.data(), 1, k, y.data(), n, pool, threads);
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    benchmark::DoNotOptimize(y.data());
-    c = (c + 1) % copies;
+    for (int call = 0; call < calls; ++call) {
+      const cpu::WeightMatrix w{type, mats[c].get(), n, k, row_bytes};
+      cpu::matmul(w, x.data(), 1, k, y.data(), n, pool, threads);
+      benchmark::DoNotOptimize(y.data());
+      c = (c + 1) % copies;
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(s);
+    const double gbs = static_cast<double>(matrix_bytes) * calls / 1e9 / s;
+    mm.push_back(gbs), per_call.push_back(s / calls * 1e6);
+    if (!hot) bw.push_back(b), ratio.push_back(gbs / b);
   }
-  const double gbs = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9 / seconds;
-  const double bw = std::max(bw_before, read_bandwidth_now());
   state.SetLabel(std::string(dtype_name(type)) + (hot ? " hot" : ""));
-  state.counters["GB/s"] = gbs;
   state.counters["MB"] = static_cast<double>(matrix_bytes) / 1e6;
-  state.counters["bw"] = bw;             // read bandwidth (2 threads) around this benchmark
-  state.counters["of_bw"] = gbs / bw;
+  state.counters["GB/s"] = median(mm);
+  state.counters["us/call"] = median(per_call);
+  if (!hot) {
+    state.counters["bw"] = median(bw);  // paired read bandwidth (2 threads)
+    state.counters["of_bw"] = median(ratio);
+  }
 }
 
 // A few activation rows: the decode path (path 0) against the prefill GEMM (path 1) on a
@@ -221,6 +236,6 @@ void decode_shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_read_bandwidth)
     ->Args({2, 0})->Args({2, 1})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_matmul)->Apply(decode_shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_matmul)->Apply(decode_shapes)->Unit(benchmark::kMicrosecond)->UseManualTime();
 BENCHMARK(BM_rows)->Apply(row_counts)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_MAIN();
