@@ -33,7 +33,7 @@ struct EngineOptions {
   int threads = 0;                 // compute threads; 0 = all hardware threads
   int64_t kv_cache_tokens = 4096;  // KV budget in tokens, shared by all sequences
   uint64_t kv_cache_bytes = 0;     // or in bytes (when non-zero and smaller)
-  DType kv_type = DType::f16;      // F16, BF16 or F32
+  DType kv_type = DType::f16;      // F16, BF16, F32, or Q8_0 (head dims multiples of 32)
   int64_t kv_block_tokens = 16;    // KV block size (the unit of allocation)
   int max_sequences = 8;           // sequences advanced together per step
   int64_t max_batch_tokens = 512;  // tokens per step (prompt chunks are cut to fit)

@@ -16,8 +16,12 @@ uint64_t KvLayout::total_bytes() const {
 
 KvLayout plan_kv_cache(int64_t n_layers, int n_kv_heads, int head_dim, int head_dim_v, DType type,
                        int64_t block_tokens, int64_t max_tokens, uint64_t max_bytes) {
-  if (type != DType::f32 && type != DType::f16 && type != DType::bf16)
-    fail(ErrorCode::unsupported, "[kv-cache] type {} is not supported (F32, F16, BF16 are)", dtype_name(type));
+  if (type != DType::f32 && type != DType::f16 && type != DType::bf16 && type != DType::q8_0)
+    fail(ErrorCode::unsupported, "[kv-cache] type {} is not supported (F32, F16, BF16, Q8_0 are)", dtype_name(type));
+  // Q8_0 blocks of 32 values must not straddle heads: attention dequantizes one head's row.
+  if (type == DType::q8_0 && (head_dim % 32 != 0 || head_dim_v % 32 != 0))
+    fail(ErrorCode::unsupported, "[kv-cache] Q8_0 needs head dims that are multiples of 32 (K {}, V {})", head_dim,
+         head_dim_v);
   if (block_tokens <= 0 || max_tokens < 0)
     fail(ErrorCode::invalid_argument, "[kv-cache] block of {} tokens for {} tokens is not a valid plan", block_tokens,
          max_tokens);

@@ -147,6 +147,9 @@ TEST_CASE("KV cache plans from tokens or bytes, and refuses a budget below one b
   CHECK(b.n_blocks == 3);
   CHECK_THROWS_AS(plan_kv_cache(2, 1, 64, 64, DType::f16, 16, 100, 10), Error);
   CHECK_THROWS_AS(plan_kv_cache(2, 1, 64, 64, DType::q4_0, 16, 100, 0), Error);
+  // Q8_0: 34 bytes per 32 values; refused when a head's row would split a block.
+  CHECK(plan_kv_cache(2, 1, 64, 64, DType::q8_0, 16, 100, 0).k_token_bytes() == 68);
+  CHECK_THROWS_WITH_AS(plan_kv_cache(2, 1, 80, 80, DType::q8_0, 16, 100, 0), doctest::Contains("multiples of 32"), Error);
 
   KvCache cache(l);
   KvSequence a, c;
