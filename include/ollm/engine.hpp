@@ -49,6 +49,8 @@ enum class FinishReason {
 };
 OLLM_API const char* finish_reason_name(FinishReason reason) noexcept;
 
+enum class Pooling { none, mean, last };
+
 using SessionId = uint64_t;
 using RequestId = uint64_t;
 
@@ -102,10 +104,16 @@ class OLLM_API Engine {
   // starts with the session's previous tokens reuses them and computes only the rest.
   SessionId open_session();
   void close_session(SessionId id);   // frees its KV blocks
+  void reset_session(SessionId id);   // forgets its history and frees its KV blocks; the id stays valid
 
   // The logits of every position of `ids` ([ids.size(), vocab], row-major) from a fresh
   // sequence, for verification against reference implementations.
   std::vector<float> logits(std::span<const int32_t> ids);
+
+  // The model's final-norm hidden states of `ids` from a fresh sequence (no logits computed):
+  // every position ([ids.size(), hidden_size], Pooling::none), their mean, or the last one
+  // ([hidden_size]); `normalize` scales each returned vector to unit L2 norm.
+  std::vector<float> embeddings(std::span<const int32_t> ids, Pooling pooling = Pooling::mean, bool normalize = false);
 
   const Model& model() const noexcept;
   int64_t kv_free_tokens() const noexcept;

@@ -49,6 +49,8 @@ class OLLM_API Model {
   const std::optional<ChatTemplate>& chat_template() const noexcept;
   int64_t vocab_size() const noexcept;
   int64_t context_length() const noexcept;   // trained context (0 when the file does not say)
+  int64_t hidden_size() const noexcept;      // width of the hidden states (= embedding size)
+  int64_t n_layers() const noexcept;
   uint64_t weight_bytes() const noexcept;    // bytes of all tensors
   uint64_t bytes_per_token() const noexcept; // weight bytes one decode step streams
 

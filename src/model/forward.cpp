@@ -97,6 +97,10 @@ int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std:
     row += count;
   }
   cpu::rms_norm(logit_in_.data(), weights_.output_norm.data(), logit_in_.data(), n_out, c.hidden, c.norm_eps);
+  if (batch.hidden_states) {
+    logits.assign(logit_in_.begin(), logit_in_.begin() + n_out * c.hidden);
+    return n_out;
+  }
   logits.resize(static_cast<size_t>(n_out * c.vocab));
   linear(weights_.output, logit_in_.data(), n_out, logits.data(), pool, n_threads);
   if (c.final_softcap > 0.0f) cpu::softcap(logits.data(), c.final_softcap, n_out * c.vocab);

@@ -24,6 +24,9 @@ struct BatchSequence {
 struct Batch {
   std::vector<int32_t> tokens;        // [n_rows]
   std::vector<BatchSequence> sequences;
+  // Instead of logits, write the final-norm hidden states ([rows, hidden]) of the same rows:
+  // the model's embeddings of those positions (the output matrix is skipped).
+  bool hidden_states = false;
 };
 
 class DecoderRunner {
@@ -32,7 +35,8 @@ class DecoderRunner {
 
   // Runs the batch, appends every row's K/V to its sequence (the caller reserved the blocks)
   // and advances kv->n_tokens. logits: [rows with logits, vocab] in sequence order, the rows of
-  // a logits_all sequence in position order. Returns the number of logit rows written.
+  // a logits_all sequence in position order (or their hidden states, batch.hidden_states).
+  // Returns the number of rows written.
   // Token ids are validated (invalid_argument naming the id).
   int64_t forward(const Batch& batch, runtime::KvCache& cache, std::vector<float>& logits, cpu::ThreadPool& pool,
                   int n_threads);

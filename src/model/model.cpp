@@ -72,6 +72,8 @@ const Tokenizer& Model::tokenizer() const noexcept { return *impl_->tokenizer; }
 const std::optional<ChatTemplate>& Model::chat_template() const noexcept { return impl_->chat_template; }
 int64_t Model::vocab_size() const noexcept { return impl_->config.vocab; }
 int64_t Model::context_length() const noexcept { return impl_->config.context_length; }
+int64_t Model::hidden_size() const noexcept { return impl_->config.hidden; }
+int64_t Model::n_layers() const noexcept { return impl_->config.n_layers; }
 uint64_t Model::weight_bytes() const noexcept { return impl_->spec.total_tensor_bytes(); }
 uint64_t Model::bytes_per_token() const noexcept { return impl_->weights.bytes_per_token; }
 

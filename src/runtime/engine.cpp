@@ -4,6 +4,7 @@
 #include "ollm/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -124,6 +125,7 @@ struct Engine::Impl {
 
   bool step();
   void after_logits(Sequence& s, float* row);
+  std::vector<float> every_position(std::span<const int32_t> ids, bool hidden, const char* what);
 
   std::shared_ptr<const Model> model;
   EngineOptions options;
@@ -334,32 +336,77 @@ void Engine::close_session(SessionId id) {
   impl_->sessions.erase(it);
 }
 
-std::vector<float> Engine::logits(std::span<const int32_t> ids) {
-  Impl& e = *impl_;
+void Engine::reset_session(SessionId id) {
+  auto it = impl_->sessions.find(id);
+  if (it == impl_->sessions.end()) fail(ErrorCode::invalid_argument, "[engine] session {} does not exist", id);
+  if (it->second.busy) fail(ErrorCode::invalid_argument, "[engine] session {} has a request running", id);
+  runtime::release(impl_->cache, it->second.kv);
+  it->second.tokens.clear();
+}
+
+// Runs `ids` through a fresh sequence in max_batch_tokens chunks; returns every position's
+// logits, or its final-norm hidden states when `hidden` (row width `width`).
+std::vector<float> Engine::Impl::every_position(std::span<const int32_t> ids, bool hidden, const char* what) {
   const int64_t n = static_cast<int64_t>(ids.size());
-  if (n == 0) fail(ErrorCode::invalid_argument, "[engine] logits: no token ids");
-  if (n > e.context_limit())
-    fail(ErrorCode::invalid_argument, "[engine] logits: {} tokens exceed the context limit {}", n, e.context_limit());
+  if (n == 0) fail(ErrorCode::invalid_argument, "[engine] {}: no token ids", what);
+  if (n > context_limit())
+    fail(ErrorCode::invalid_argument, "[engine] {}: {} tokens exceed the context limit {}", what, n, context_limit());
+  for (int32_t id : ids)
+    if (id < 0 || id >= model->vocab_size())
+      fail(ErrorCode::invalid_argument, "[engine] {}: token id {} is outside the vocabulary (0..{})", what, id,
+           model->vocab_size() - 1);
   runtime::KvSequence kv;
-  if (!runtime::reserve_tokens(e.cache, kv, n))
-    fail(ErrorCode::invalid_argument, "[engine] logits: the KV cache has no room for {} tokens while other requests run", n);
+  if (!runtime::reserve_tokens(cache, kv, n))
+    fail(ErrorCode::invalid_argument, "[engine] {}: the KV cache has no room for {} tokens while other requests run",
+         what, n);
+  const int64_t width = hidden ? model->hidden_size() : model->vocab_size();
   std::vector<float> out;
-  out.reserve(static_cast<size_t>(n * e.model->vocab_size()));
-  std::vector<float> chunk_logits;
+  out.reserve(static_cast<size_t>(n * width));
+  std::vector<float> chunk_out;
   try {
-    for (int64_t from = 0; from < n; from += e.options.max_batch_tokens) {
-      const int64_t count = std::min(e.options.max_batch_tokens, n - from);
+    for (int64_t from = 0; from < n; from += options.max_batch_tokens) {
+      const int64_t count = std::min(options.max_batch_tokens, n - from);
       model::Batch batch;
       batch.tokens.assign(ids.begin() + from, ids.begin() + from + count);
       batch.sequences.push_back({&kv, 0, count, false, true});
-      e.runner.forward(batch, e.cache, chunk_logits, e.pool, e.threads);
-      out.insert(out.end(), chunk_logits.begin(), chunk_logits.begin() + count * e.model->vocab_size());
+      batch.hidden_states = hidden;
+      runner.forward(batch, cache, chunk_out, pool, threads);
+      out.insert(out.end(), chunk_out.begin(), chunk_out.begin() + count * width);
     }
   } catch (...) {
-    runtime::release(e.cache, kv);
+    runtime::release(cache, kv);
     throw;
   }
-  runtime::release(e.cache, kv);
+  runtime::release(cache, kv);
+  return out;
+}
+
+std::vector<float> Engine::logits(std::span<const int32_t> ids) { return impl_->every_position(ids, false, "logits"); }
+
+std::vector<float> Engine::embeddings(std::span<const int32_t> ids, Pooling pooling, bool normalize) {
+  std::vector<float> rows = impl_->every_position(ids, true, "embeddings");
+  const size_t hidden = static_cast<size_t>(impl_->model->hidden_size());
+  const size_t n = ids.size();
+  std::vector<float> out;
+  if (pooling == Pooling::none) {
+    out = std::move(rows);
+  } else if (pooling == Pooling::last) {
+    out.assign(rows.end() - static_cast<std::ptrdiff_t>(hidden), rows.end());
+  } else {
+    std::vector<double> sum(hidden, 0.0);
+    for (size_t r = 0; r < n; ++r)
+      for (size_t j = 0; j < hidden; ++j) sum[j] += rows[r * hidden + j];
+    out.resize(hidden);
+    for (size_t j = 0; j < hidden; ++j) out[j] = static_cast<float>(sum[j] / static_cast<double>(n));
+  }
+  if (normalize) {
+    for (size_t r = 0; r < out.size() / hidden; ++r) {
+      double ss = 0;
+      for (size_t j = 0; j < hidden; ++j) ss += double(out[r * hidden + j]) * out[r * hidden + j];
+      const float inv = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
+      for (size_t j = 0; j < hidden; ++j) out[r * hidden + j] *= inv;
+    }
+  }
   return out;
 }
 

@@ -180,3 +180,38 @@ TEST_CASE("quantized models stay within their measured KL bounds of the float re
     CHECK(worst <= b.max_kl);
   }
 }
+
+TEST_CASE("embeddings are transformers' final-norm hidden states, pooled and normalised on request") {
+  // hidden_<p>.f32: scripts/fixtures/models/make_hidden_state_goldens.py (last_hidden_state).
+  for (const std::string family : {"llama", "gemma3"}) {
+    const fs::path dir = models_dir / family;
+    const auto entries = read_entries(dir / "expected.json");
+    for (const fs::path& file : {dir / "hf", dir / "model.gguf"}) {
+      CAPTURE(file);
+      auto model = ollm::Model::load(file);
+      ollm::EngineOptions eo;
+      eo.kv_type = ollm::DType::f32;
+      ollm::Engine engine(model, eo);
+      const auto hidden = static_cast<size_t>(model->hidden_size());
+      for (size_t p = 0; p < 2; ++p) {
+        const auto& ids = entries[p].ids;
+        const std::vector<float> ref = read_f32(dir / ("hidden_" + std::to_string(p) + ".f32"));
+        REQUIRE(ref.size() == ids.size() * hidden);
+        const std::vector<float> rows = engine.embeddings(ids, ollm::Pooling::none);
+        CHECK(normalised_error(rows, ref) < 1e-4);
+        std::vector<float> mean_ref(hidden, 0.0f), last_ref(ref.end() - static_cast<std::ptrdiff_t>(hidden), ref.end());
+        for (size_t r = 0; r < ids.size(); ++r)
+          for (size_t j = 0; j < hidden; ++j) mean_ref[j] += ref[r * hidden + j] / static_cast<float>(ids.size());
+        CHECK(normalised_error(engine.embeddings(ids, ollm::Pooling::mean), mean_ref) < 1e-4);
+        CHECK(normalised_error(engine.embeddings(ids, ollm::Pooling::last), last_ref) < 1e-4);
+        const std::vector<float> unit = engine.embeddings(ids, ollm::Pooling::mean, /*normalize=*/true);
+        double ss = 0;
+        for (float v : unit) ss += double(v) * v;
+        CHECK(std::abs(ss - 1.0) < 1e-5);
+      }
+      CHECK_THROWS_WITH_AS(engine.embeddings(std::vector<int32_t>{}, ollm::Pooling::mean), doctest::Contains("no token"),
+                           ollm::Error);
+      CHECK_THROWS_WITH_AS(engine.embeddings(std::vector<int32_t>{1, 1 << 20}), doctest::Contains("outside"), ollm::Error);
+    }
+  }
+}
