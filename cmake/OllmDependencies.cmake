@@ -2,6 +2,7 @@
 find_package(fmt REQUIRED)
 find_package(simdjson REQUIRED)      # JSON: safetensors headers, config.json, tokenizer.json
 find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of model files (checksum manifests)
 # Tokenizer: PCRE2 (pre-tokenizer regexes, JIT) and utf8proc (normalization, categories).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)

@@ -26,5 +26,6 @@ Command add_run_command(CLI::App& app);
 Command add_chat_command(CLI::App& app);
 Command add_logits_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
 
 }  // namespace ollm_cli

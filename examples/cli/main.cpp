@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       ollm_cli::add_run_command(app),
       ollm_cli::add_chat_command(app),
       ollm_cli::add_logits_command(app),
+      ollm_cli::add_bench_command(app),
       ollm_cli::add_inspect_command(app),
       ollm_cli::add_quantize_command(app),
       ollm_cli::add_tokenize_command(app),

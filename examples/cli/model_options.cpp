@@ -17,6 +17,8 @@ void add_model_options(CLI::App& cmd, ModelOptions& opt) {
   cmd.add_option("--kv-type", opt.kv_type, "KV cache type: f16, bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}));
   cmd.add_flag("--no-mmap", opt.no_mmap, "Read the weights into memory instead of mapping the file");
+  cmd.add_flag("--verify", opt.verify_checksums,
+               "Check the model's files against <model>.sha256 or SHA256SUMS beside it, when present");
 }
 
 void add_sampling_options(CLI::App& cmd, SamplingOptions& opt) {
@@ -36,6 +38,7 @@ void add_sampling_options(CLI::App& cmd, SamplingOptions& opt) {
 std::shared_ptr<const ollm::Model> load_model(const ModelOptions& opt) {
   ollm::ModelLoadOptions load;
   load.use_mmap = !opt.no_mmap;
+  load.verify_checksums = opt.verify_checksums;
   if (isatty(STDERR_FILENO)) {
     load.progress = [](float fraction) {
       const int width = 30;

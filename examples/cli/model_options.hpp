@@ -18,6 +18,7 @@ struct ModelOptions {
   int64_t ctx = 4096;
   std::string kv_type = "f16";
   bool no_mmap = false;
+  bool verify_checksums = false;
 };
 
 struct SamplingOptions {

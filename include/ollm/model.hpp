@@ -24,6 +24,10 @@ namespace ollm {
 struct ModelLoadOptions {
   std::string device = "cpu";   // "cpu" (a CUDA build will add "cuda")
   bool use_mmap = true;         // false: weights are read into memory (files on slow or network storage)
+  // Hash the model's files against a sha256sum-format manifest when one is present
+  // (`<model>.gguf.sha256`, or `SHA256SUMS` in the model's directory) before loading; a mismatch
+  // throws Error(invalid_model_file) naming the file. Costs one full read of the weights.
+  bool verify_checksums = false;
   // Called as loading advances with the fraction done (0..1); return false to cancel the load
   // (it then throws Error(cancelled)). Called on the loading thread.
   std::function<bool(float fraction)> progress;

@@ -2,10 +2,12 @@
 // decoder description, bind the weights (views into the mapping unless use_mmap is off).
 #include <cstring>
 
+#include "format/checksum_manifest.hpp"
 #include "model/families.hpp"
 #include "model/model_impl.hpp"
 #include "ollm/gguf.hpp"
 #include "util/fail.hpp"
+#include "util/log_internal.hpp"
 
 namespace ollm {
 namespace {
@@ -41,6 +43,15 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     fail(ErrorCode::unsupported, "[model] device '{}' is not available for models yet (use \"cpu\")", options.device);
   auto impl = std::make_unique<Impl>();
   report(options, 0.0f);
+  if (options.verify_checksums) {
+    // Before anything is parsed: a corrupt download is named as such, not as a parse error.
+    if (const auto manifest = format::find_checksum_manifest(path)) {
+      const int verified = format::verify_checksums(*manifest, path);
+      detail::log(LogLevel::info, "[model] {} file(s) match {}", verified, manifest->path.string());
+    } else {
+      detail::log(LogLevel::info, "[model] no checksum manifest beside {}: nothing to verify", path.string());
+    }
+  }
   impl->spec = read_model_spec(path);
   require_computable_types(impl->spec);
   impl->config = model::make_decoder_config(impl->spec);

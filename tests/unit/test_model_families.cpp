@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ollm/engine.hpp"
+#include "format/checksum_manifest.hpp"
 #include "ollm/error.hpp"
 
 namespace fs = std::filesystem;
@@ -214,4 +215,49 @@ TEST_CASE("embeddings are transformers' final-norm hidden states, pooled and nor
       CHECK_THROWS_WITH_AS(engine.embeddings(std::vector<int32_t>{1, 1 << 20}), doctest::Contains("outside"), ollm::Error);
     }
   }
+}
+
+TEST_CASE("verify_checksums checks the model against a sha256sum manifest beside it") {
+  const fs::path dir = fs::path(OLLM_BUILD_DIR) / "checksum_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path model = dir / "model.gguf";
+  fs::copy_file(models_dir / "llama" / "model.gguf", model);
+  // The hash function is pinned by a known-answer test; the manifests are then written from it.
+  {
+    std::ofstream abc(dir / "abc.txt", std::ios::binary);
+    abc << "abc";
+  }
+  // FIPS 180-2 test vector for "abc".
+  CHECK(ollm::format::sha256_file(dir / "abc.txt") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string digest = ollm::format::sha256_file(model);
+  ollm::ModelLoadOptions options;
+  options.verify_checksums = true;
+  CHECK_NOTHROW(ollm::Model::load(model, options));  // no manifest: nothing to verify
+  {
+    std::ofstream m(dir / "model.gguf.sha256");
+    m << digest << "  model.gguf\n";
+  }
+  CHECK_NOTHROW(ollm::Model::load(model, options));
+  {
+    std::ofstream m(dir / "model.gguf.sha256");
+    m << std::string(64, '0') << "  model.gguf\n";
+  }
+  CHECK_THROWS_WITH_AS(ollm::Model::load(model, options), doctest::Contains("checksum mismatch for"), ollm::Error);
+  options.verify_checksums = false;
+  CHECK_NOTHROW(ollm::Model::load(model, options));  // not asked: not read
+  options.verify_checksums = true;
+  {
+    std::ofstream m(dir / "model.gguf.sha256");
+    m << "not a digest  model.gguf\n";
+  }
+  CHECK_THROWS_WITH_AS(ollm::Model::load(model, options), doctest::Contains("line 1"), ollm::Error);
+  fs::remove(dir / "model.gguf.sha256");
+  {
+    std::ofstream m(dir / "SHA256SUMS");
+    m << digest << " *model.gguf\n" << std::string(64, 'a') << "  other.gguf\n";  // other files are not ours
+  }
+  CHECK_NOTHROW(ollm::Model::load(model, options));
+  fs::remove_all(dir);
 }

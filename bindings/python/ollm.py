@@ -1,0 +1,349 @@
+"""ollm through its C ABI with ctypes (standard library only, no compiled extension).
+
+    import ollm
+    lib = ollm.Library("/path/to/libollm.so")          # or $OLLM_LIBRARY, or libollm.so on the path
+    with lib.load_model("gemma-3-270m.gguf") as model, model.engine() as engine:
+        for piece in engine.stream("The capital of France is", max_tokens=32):
+            print(piece, end="", flush=True)
+
+Errors raise ollm.Error(status, message) with the library's message. Handles are freed by
+close() / the with-statement (or when garbage-collected). Uses only ollm_get_api: the function
+table is the ABI contract (bindings/c/ollm.h), so this file keeps working with newer libraries.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import queue
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t,
+                    c_uint32, c_uint64, c_void_p)
+
+API_VERSION = 1
+STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF_MEMORY", "IO", "CANCELLED",
+          "NOT_FOUND", "INTERNAL"]
+FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full"]
+KV_TYPES = {"f16": 0, "bf16": 1, "f32": 2, "q8_0": 3}
+POOLING = {"none": 0, "mean": 1, "last": 2}
+
+
+class Error(RuntimeError):
+    def __init__(self, status: int, message: str):
+        name = STATUS[status] if 0 <= status < len(STATUS) else str(status)
+        super().__init__(f"{name}: {message}")
+        self.status = name
+
+
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_float)
+TOKEN_FN = CFUNCTYPE(c_int, c_void_p, ctypes.POINTER(ctypes.c_char), c_size_t)
+LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+
+
+class ModelOptions(Structure):
+    _fields_ = [("struct_size", c_size_t), ("device", c_char_p), ("threads", c_int32), ("use_mmap", c_int32),
+                ("progress", PROGRESS_FN), ("progress_user_data", c_void_p), ("verify_checksums", c_int32)]
+
+
+class EngineOptions(Structure):
+    _fields_ = [("struct_size", c_size_t), ("threads", c_int32), ("kv_cache_tokens", c_int64),
+                ("kv_cache_bytes", c_uint64), ("kv_type", c_int), ("max_sequences", c_int32),
+                ("max_batch_tokens", c_int64)]
+
+
+class GenerateOptions(Structure):
+    _fields_ = [("struct_size", c_size_t), ("prompt", c_char_p), ("prompt_ids", POINTER(c_int32)),
+                ("n_prompt_ids", c_size_t), ("add_special_tokens", c_int32), ("max_tokens", c_int32),
+                ("sampler", c_void_p), ("stop", POINTER(c_char_p)), ("n_stop", c_size_t),
+                ("stop_at_eos", c_int32), ("session", c_uint64), ("on_token", TOKEN_FN), ("user_data", c_void_p)]
+
+
+class ChatMessage(Structure):
+    _fields_ = [("struct_size", c_size_t), ("role", c_char_p), ("content", c_char_p)]
+
+
+S = c_int  # ollm_status
+P = c_void_p
+# The function table, in ollm.h's order (append-only: new members go at the end).
+_API_FIELDS = [
+    ("version_string", CFUNCTYPE(c_char_p)), ("build_info", CFUNCTYPE(c_char_p)),
+    ("last_error", CFUNCTYPE(c_char_p)), ("status_name", CFUNCTYPE(c_char_p, c_int)),
+    ("free", CFUNCTYPE(None, P)), ("set_log_callback", CFUNCTYPE(S, LOG_FN, P, c_int)),
+    ("model_options_init", CFUNCTYPE(None, POINTER(ModelOptions))),
+    ("model_load", CFUNCTYPE(S, c_char_p, POINTER(ModelOptions), POINTER(P))),
+    ("model_destroy", CFUNCTYPE(None, P)), ("model_architecture", CFUNCTYPE(c_char_p, P)),
+    ("model_name", CFUNCTYPE(c_char_p, P)), ("model_chat_template", CFUNCTYPE(c_char_p, P)),
+    ("model_vocab_size", CFUNCTYPE(c_int64, P)), ("model_context_length", CFUNCTYPE(c_int64, P)),
+    ("model_hidden_size", CFUNCTYPE(c_int64, P)), ("model_layer_count", CFUNCTYPE(c_int64, P)),
+    ("model_weight_bytes", CFUNCTYPE(c_uint64, P)),
+    ("tokenizer_from_model", CFUNCTYPE(S, P, POINTER(P))),
+    ("tokenizer_load", CFUNCTYPE(S, c_char_p, c_char_p, POINTER(P))), ("tokenizer_destroy", CFUNCTYPE(None, P)),
+    ("tokenize", CFUNCTYPE(S, P, c_char_p, c_size_t, c_int, POINTER(POINTER(c_int32)), POINTER(c_size_t))),
+    ("detokenize", CFUNCTYPE(S, P, POINTER(c_int32), c_size_t, c_int, POINTER(c_void_p), POINTER(c_size_t))),
+    ("tokenizer_vocab_size", CFUNCTYPE(c_int64, P)), ("tokenizer_bos_id", CFUNCTYPE(c_int32, P)),
+    ("tokenizer_eos_id", CFUNCTYPE(c_int32, P)), ("chat_message_init", CFUNCTYPE(None, POINTER(ChatMessage))),
+    ("chat_template_from_model", CFUNCTYPE(S, P, POINTER(P))), ("chat_template_parse", CFUNCTYPE(S, c_char_p, POINTER(P))),
+    ("chat_template_destroy", CFUNCTYPE(None, P)),
+    ("chat_template_set_special_token", CFUNCTYPE(S, P, c_char_p, c_char_p)),
+    ("chat_template_render", CFUNCTYPE(S, P, POINTER(ChatMessage), c_size_t, c_int, POINTER(c_void_p))),
+    ("chat_template_render_json", CFUNCTYPE(S, P, c_char_p, c_char_p, c_char_p, c_int, POINTER(c_void_p))),
+    ("sampler_create", CFUNCTYPE(S, POINTER(P))), ("sampler_destroy", CFUNCTYPE(None, P)),
+    ("sampler_set_temperature", CFUNCTYPE(S, P, c_float)), ("sampler_set_top_k", CFUNCTYPE(S, P, c_int32)),
+    ("sampler_set_top_p", CFUNCTYPE(S, P, c_float)), ("sampler_set_min_p", CFUNCTYPE(S, P, c_float)),
+    ("sampler_set_typical_p", CFUNCTYPE(S, P, c_float)),
+    ("sampler_set_penalties", CFUNCTYPE(S, P, c_float, c_float, c_float, c_int32)),
+    ("sampler_set_seed", CFUNCTYPE(S, P, c_uint64)), ("sampler_add_logit_bias", CFUNCTYPE(S, P, c_int32, c_float)),
+    ("sampler_clear_logit_bias", CFUNCTYPE(S, P)),
+    ("engine_options_init", CFUNCTYPE(None, POINTER(EngineOptions))),
+    ("engine_create", CFUNCTYPE(S, P, POINTER(EngineOptions), POINTER(P))), ("engine_destroy", CFUNCTYPE(None, P)),
+    ("generate_options_init", CFUNCTYPE(None, POINTER(GenerateOptions))),
+    ("engine_submit", CFUNCTYPE(S, P, POINTER(GenerateOptions), POINTER(c_uint64))),
+    ("engine_step", CFUNCTYPE(S, P, POINTER(c_int))), ("engine_run", CFUNCTYPE(S, P)),
+    ("engine_take_result", CFUNCTYPE(S, P, c_uint64, POINTER(P))),
+    ("engine_generate", CFUNCTYPE(S, P, POINTER(GenerateOptions), POINTER(P))),
+    ("engine_cancel", CFUNCTYPE(S, P, c_uint64)), ("engine_cancel_all", CFUNCTYPE(S, P)),
+    ("engine_open_session", CFUNCTYPE(S, P, POINTER(c_uint64))), ("engine_close_session", CFUNCTYPE(S, P, c_uint64)),
+    ("engine_reset_session", CFUNCTYPE(S, P, c_uint64)),
+    ("engine_logits", CFUNCTYPE(S, P, POINTER(c_int32), c_size_t, POINTER(POINTER(c_float)), POINTER(c_size_t))),
+    ("engine_embeddings", CFUNCTYPE(S, P, POINTER(c_int32), c_size_t, c_int, c_int, POINTER(POINTER(c_float)),
+                                    POINTER(c_size_t))),
+    ("engine_kv_free_tokens", CFUNCTYPE(c_int64, P)), ("result_destroy", CFUNCTYPE(None, P)),
+    ("result_text", CFUNCTYPE(c_void_p, P, POINTER(c_size_t))),
+    ("result_tokens", CFUNCTYPE(POINTER(c_int32), P, POINTER(c_size_t))),
+    ("result_finish_reason", CFUNCTYPE(c_int, P)), ("result_prompt_tokens", CFUNCTYPE(c_int64, P)),
+    ("result_reused_tokens", CFUNCTYPE(c_int64, P)), ("result_error", CFUNCTYPE(c_char_p, P)),
+    ("model_info_open", CFUNCTYPE(S, c_char_p, POINTER(P))), ("model_info_destroy", CFUNCTYPE(None, P)),
+    ("model_info_architecture", CFUNCTYPE(c_char_p, P)), ("model_info_tensor_count", CFUNCTYPE(c_size_t, P)),
+]
+
+
+class Api(Structure):
+    _fields_ = [("version", c_uint32), ("struct_size", c_uint32)] + _API_FIELDS
+
+
+class Library:
+    """libollm, loaded with ctypes; `path` defaults to $OLLM_LIBRARY, then libollm.so.0."""
+
+    def __init__(self, path: str | None = None):
+        self._dll = ctypes.CDLL(path or os.environ.get("OLLM_LIBRARY") or "libollm.so.0")
+        get_api = self._dll.ollm_get_api
+        get_api.restype = POINTER(Api)
+        get_api.argtypes = [c_uint32]
+        table = get_api(API_VERSION)
+        if not table:
+            raise Error(3, f"the library does not provide ollm API version {API_VERSION}")
+        self.api = table.contents
+        self.version = self.api.version_string().decode()
+
+    def check(self, status: int) -> None:
+        if status != 0:
+            raise Error(status, self.api.last_error().decode("utf-8", "replace"))
+
+    def take_string(self, ptr: c_void_p, length: int | None = None) -> str:
+        try:
+            raw = ctypes.string_at(ptr, length) if length is not None else ctypes.string_at(ptr)
+            return raw.decode("utf-8", "replace")
+        finally:
+            self.api.free(ptr)
+
+    def build_info(self) -> str:
+        return self.api.build_info().decode()
+
+    def load_model(self, path: str, threads: int = 0, progress=None) -> "Model":
+        opts = ModelOptions()
+        self.api.model_options_init(ctypes.byref(opts))
+        opts.threads = threads
+        callback = PROGRESS_FN(lambda _user, fraction: 1 if progress(fraction) is not False else 0) if progress else None
+        if callback:
+            opts.progress = callback
+        handle = c_void_p()
+        self.check(self.api.model_load(path.encode(), ctypes.byref(opts), ctypes.byref(handle)))
+        return Model(self, handle)
+
+    def parse_chat_template(self, source: str, **special_tokens: str) -> "ChatTemplate":
+        handle = c_void_p()
+        self.check(self.api.chat_template_parse(source.encode(), ctypes.byref(handle)))
+        template = ChatTemplate(self, handle)
+        for name, value in special_tokens.items():
+            self.check(self.api.chat_template_set_special_token(handle, name.encode(), value.encode()))
+        return template
+
+
+class _Handle:
+    _destroy = ""
+
+    def __init__(self, lib: Library, handle: c_void_p):
+        self.lib, self.handle = lib, handle
+
+    def close(self) -> None:
+        if self.handle:
+            getattr(self.lib.api, self._destroy)(self.handle)
+            self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Model(_Handle):
+    _destroy = "model_destroy"
+
+    @property
+    def architecture(self) -> str:
+        return self.lib.api.model_architecture(self.handle).decode()
+
+    @property
+    def vocab_size(self) -> int:
+        return self.lib.api.model_vocab_size(self.handle)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.lib.api.model_hidden_size(self.handle)
+
+    def tokenizer(self) -> "Tokenizer":
+        handle = c_void_p()
+        self.lib.check(self.lib.api.tokenizer_from_model(self.handle, ctypes.byref(handle)))
+        return Tokenizer(self.lib, handle)
+
+    def chat_template(self) -> "ChatTemplate":
+        handle = c_void_p()
+        self.lib.check(self.lib.api.chat_template_from_model(self.handle, ctypes.byref(handle)))
+        return ChatTemplate(self.lib, handle)
+
+    def engine(self, threads: int = 0, kv_cache_tokens: int = 4096, kv_type: str = "f16") -> "Engine":
+        opts = EngineOptions()
+        self.lib.api.engine_options_init(ctypes.byref(opts))
+        opts.threads, opts.kv_cache_tokens, opts.kv_type = threads, kv_cache_tokens, KV_TYPES[kv_type]
+        handle = c_void_p()
+        self.lib.check(self.lib.api.engine_create(self.handle, ctypes.byref(opts), ctypes.byref(handle)))
+        return Engine(self.lib, handle)
+
+
+class Tokenizer(_Handle):
+    _destroy = "tokenizer_destroy"
+
+    def encode(self, text: str, add_special: bool = True) -> list[int]:
+        data = text.encode()
+        ids, n = POINTER(c_int32)(), c_size_t()
+        self.lib.check(self.lib.api.tokenize(self.handle, data, len(data), int(add_special), ctypes.byref(ids),
+                                             ctypes.byref(n)))
+        try:
+            return [ids[i] for i in range(n.value)]
+        finally:
+            self.lib.api.free(ctypes.cast(ids, c_void_p))
+
+    def decode(self, ids: list[int], skip_special: bool = False) -> str:
+        arr = (c_int32 * len(ids))(*ids)
+        text, n = c_void_p(), c_size_t()
+        self.lib.check(self.lib.api.detokenize(self.handle, arr, len(ids), int(skip_special), ctypes.byref(text),
+                                               ctypes.byref(n)))
+        return self.lib.take_string(text, n.value)
+
+
+class ChatTemplate(_Handle):
+    _destroy = "chat_template_destroy"
+
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        arr = (ChatMessage * len(messages))()
+        for i, m in enumerate(messages):
+            self.lib.api.chat_message_init(ctypes.byref(arr[i]))
+            arr[i].role, arr[i].content = m["role"].encode(), m["content"].encode()
+        text = c_void_p()
+        self.lib.check(self.lib.api.chat_template_render(self.handle, arr, len(messages), int(add_generation_prompt),
+                                                         ctypes.byref(text)))
+        return self.lib.take_string(text)
+
+
+class Engine(_Handle):
+    _destroy = "engine_destroy"
+
+    def _options(self, prompt, max_tokens, stop, stop_at_eos, callback):
+        opts = GenerateOptions()
+        self.lib.api.generate_options_init(ctypes.byref(opts))
+        keep = []
+        if isinstance(prompt, str):
+            opts.prompt = prompt.encode()
+        else:
+            ids = (c_int32 * len(prompt))(*prompt)
+            keep.append(ids)
+            opts.prompt_ids, opts.n_prompt_ids = ids, len(prompt)
+        opts.max_tokens, opts.stop_at_eos = max_tokens, int(stop_at_eos)
+        if stop:
+            arr = (c_char_p * len(stop))(*[s.encode() for s in stop])
+            keep.append(arr)
+            opts.stop, opts.n_stop = arr, len(stop)
+        if callback is not None:
+            opts.on_token = callback
+        return opts, keep
+
+    def generate(self, prompt, max_tokens: int = 128, stop=(), stop_at_eos: bool = True, on_text=None) -> dict:
+        """Runs one request to completion; on_text(piece) returning False cancels it."""
+        callback = None
+        if on_text is not None:
+            def forward(_user, piece, length):
+                return 0 if on_text(ctypes.string_at(piece, length).decode("utf-8", "replace")) is False else 1
+            callback = TOKEN_FN(forward)
+        opts, _keep = self._options(prompt, max_tokens, list(stop), stop_at_eos, callback)
+        result = c_void_p()
+        self.lib.check(self.lib.api.engine_generate(self.handle, ctypes.byref(opts), ctypes.byref(result)))
+        try:
+            n = c_size_t()
+            text_ptr = self.lib.api.result_text(result, ctypes.byref(n))
+            text = ctypes.string_at(text_ptr, n.value).decode("utf-8", "replace")
+            tokens_ptr = self.lib.api.result_tokens(result, ctypes.byref(n))
+            tokens = [tokens_ptr[i] for i in range(n.value)]
+            return {"text": text, "tokens": tokens, "finish": FINISH[self.lib.api.result_finish_reason(result)],
+                    "prompt_tokens": self.lib.api.result_prompt_tokens(result)}
+        finally:
+            self.lib.api.result_destroy(result)
+
+    def stream(self, prompt, max_tokens: int = 128, **kwargs):
+        """Yields text pieces as they are produced (the engine runs on a worker thread)."""
+        pieces: queue.Queue = queue.Queue()
+        done = object()
+        outcome = {}
+
+        def work():
+            try:
+                outcome["result"] = self.generate(prompt, max_tokens, on_text=pieces.put, **kwargs)
+            except Exception as e:  # re-raised in the caller's thread
+                outcome["error"] = e
+            pieces.put(done)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        try:
+            while (piece := pieces.get()) is not done:
+                yield piece
+        finally:
+            self.lib.api.engine_cancel_all(self.handle)
+            worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+
+    def logits(self, ids: list[int]) -> list[list[float]]:
+        arr = (c_int32 * len(ids))(*ids)
+        out, n = POINTER(c_float)(), c_size_t()
+        self.lib.check(self.lib.api.engine_logits(self.handle, arr, len(ids), ctypes.byref(out), ctypes.byref(n)))
+        try:
+            width = n.value // len(ids)
+            return [[out[r * width + j] for j in range(width)] for r in range(len(ids))]
+        finally:
+            self.lib.api.free(ctypes.cast(out, c_void_p))
+
+    def embeddings(self, ids: list[int], pooling: str = "mean", normalize: bool = False) -> list[float]:
+        arr = (c_int32 * len(ids))(*ids)
+        out, n = POINTER(c_float)(), c_size_t()
+        self.lib.check(self.lib.api.engine_embeddings(self.handle, arr, len(ids), POOLING[pooling], int(normalize),
+                                                      ctypes.byref(out), ctypes.byref(n)))
+        try:
+            return [out[i] for i in range(n.value)]
+        finally:
+            self.lib.api.free(ctypes.cast(out, c_void_p))

@@ -1,0 +1,368 @@
+// The C ABI over a real (tiny) model: every call family against the C++ API it wraps, the error
+// contract (status, message naming the problem, out-parameters untouched), size-prefixed structs
+// from older callers, cancellation from another thread, and the versioned function table.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ollm.h"
+#include "ollm/engine.hpp"
+
+namespace {
+
+const std::string tiny_gguf = (std::filesystem::path(OLLM_TEST_DATA) / "models" / "llama" / "model.gguf").string();
+const std::vector<int32_t> prompt_ids = {501, 500, 505, 194, 87, 12, 300};
+
+ollm_model* load_tiny() {
+  ollm_model* model = nullptr;
+  REQUIRE_MESSAGE(ollm_model_load(tiny_gguf.c_str(), nullptr, &model) == OLLM_OK, ollm_last_error());
+  return model;
+}
+
+ollm_engine* make_engine(ollm_model* model) {
+  ollm_engine_options eo;
+  ollm_engine_options_init(&eo);
+  eo.threads = 2;
+  eo.kv_type = OLLM_KV_F32;
+  ollm_engine* engine = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_create(model, &eo, &engine) == OLLM_OK, ollm_last_error());
+  return engine;
+}
+
+std::vector<int32_t> cpp_greedy(int n) {
+  ollm::EngineOptions eo;
+  eo.threads = 2;
+  eo.kv_type = ollm::DType::f32;
+  ollm::Engine engine(ollm::Model::load(tiny_gguf), eo);
+  ollm::GenerationRequest r;
+  r.prompt_ids = prompt_ids;
+  r.max_tokens = n;
+  r.stop_at_eos = false;
+  return engine.generate(r).tokens;
+}
+
+}  // namespace
+
+TEST_CASE("C ABI: model metadata, tokenizer round trip and the library's information") {
+  ollm_model* model = load_tiny();
+  CHECK(std::string(ollm_model_architecture(model)) == "llama");
+  CHECK(ollm_model_vocab_size(model) == 512);
+  CHECK(ollm_model_hidden_size(model) == 256);
+  CHECK(ollm_model_layer_count(model) > 0);
+  CHECK(ollm_model_weight_bytes(model) > 0);
+  CHECK(ollm_model_chat_template(model) == nullptr);
+  CHECK(std::string(ollm_build_info()).find("\"backends\":[\"cpu\"") != std::string::npos);
+  CHECK(std::string(ollm_version()) == "0.1.0");
+
+  ollm_tokenizer* tok = nullptr;
+  REQUIRE(ollm_tokenizer_from_model(model, &tok) == OLLM_OK);
+  ollm_model_destroy(model);  // the tokenizer keeps what it needs alive
+  const std::string text = "Hello world, hello ollm!";
+  int32_t* ids = nullptr;
+  size_t n = 0;
+  REQUIRE(ollm_tokenize(tok, text.data(), text.size(), 0, &ids, &n) == OLLM_OK);
+  const auto expected = ollm::Model::load(tiny_gguf)->tokenizer().encode(text, false);
+  CHECK(std::vector<int32_t>(ids, ids + n) == expected);
+  char* back = nullptr;
+  size_t back_len = 0;
+  REQUIRE(ollm_detokenize(tok, ids, n, 0, &back, &back_len) == OLLM_OK);
+  CHECK(std::string(back, back_len) == text);
+  ollm_free(back);
+  ollm_free(ids);
+  const int32_t bad[] = {1, 99999};
+  char* untouched = reinterpret_cast<char*>(0x1);
+  CHECK(ollm_detokenize(tok, bad, 2, 0, &untouched, nullptr) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(untouched == reinterpret_cast<char*>(0x1));
+  CHECK(std::string(ollm_last_error()).find("ids[1] = 99999") != std::string::npos);
+  ollm_tokenizer_destroy(tok);
+  ollm_tokenizer_destroy(nullptr);
+}
+
+TEST_CASE("C ABI: greedy generation and streaming equal the C++ engine's") {
+  ollm_model* model = load_tiny();
+  ollm_engine* engine = make_engine(model);
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  go.prompt_ids = prompt_ids.data();
+  go.n_prompt_ids = prompt_ids.size();
+  go.max_tokens = 12;
+  go.stop_at_eos = 0;
+  std::string streamed;
+  go.on_token = [](void* user, const char* piece, size_t len) {
+    CHECK(std::strlen(piece) == len);
+    static_cast<std::string*>(user)->append(piece, len);
+    return 1;
+  };
+  go.user_data = &streamed;
+  ollm_result* result = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_generate(engine, &go, &result) == OLLM_OK, ollm_last_error());
+  size_t n = 0;
+  const int32_t* tokens = ollm_result_tokens(result, &n);
+  CHECK(std::vector<int32_t>(tokens, tokens + n) == cpp_greedy(12));
+  size_t len = 0;
+  CHECK(std::string(ollm_result_text(result, &len)) == streamed);
+  CHECK(ollm_result_finish_reason(result) == OLLM_FINISH_LENGTH);
+  CHECK(ollm_result_prompt_tokens(result) == static_cast<int64_t>(prompt_ids.size()));
+  ollm_result_destroy(result);
+
+  // Submit / step / take, two requests batched.
+  uint64_t a = 0, b = 0;
+  REQUIRE(ollm_engine_submit(engine, &go, &a) == OLLM_OK);
+  go.on_token = nullptr;
+  REQUIRE(ollm_engine_submit(engine, &go, &b) == OLLM_OK);
+  int more = 1, steps = 0;
+  while (more) {
+    REQUIRE(ollm_engine_step(engine, &more) == OLLM_OK);
+    ++steps;
+  }
+  CHECK(steps >= 12);
+  ollm_result *ra = nullptr, *rb = nullptr;
+  REQUIRE(ollm_engine_take_result(engine, a, &ra) == OLLM_OK);
+  REQUIRE(ollm_engine_take_result(engine, b, &rb) == OLLM_OK);
+  size_t na = 0, nb = 0;
+  const int32_t* ta = ollm_result_tokens(ra, &na);
+  const int32_t* tb = ollm_result_tokens(rb, &nb);
+  CHECK(std::vector<int32_t>(ta, ta + na) == std::vector<int32_t>(tb, tb + nb));
+  ollm_result_destroy(ra);
+  ollm_result_destroy(rb);
+  ollm_result* none = reinterpret_cast<ollm_result*>(0x1);
+  CHECK(ollm_engine_take_result(engine, a, &none) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(none == reinterpret_cast<ollm_result*>(0x1));
+  ollm_engine_destroy(engine);
+  ollm_model_destroy(model);
+}
+
+TEST_CASE("C ABI: sampling settings, stop strings, sessions, logits and embeddings") {
+  ollm_model* model = load_tiny();
+  ollm_engine* engine = make_engine(model);
+  ollm_sampler* sampler = nullptr;
+  REQUIRE(ollm_sampler_create(&sampler) == OLLM_OK);
+  REQUIRE(ollm_sampler_set_temperature(sampler, 0.8f) == OLLM_OK);
+  REQUIRE(ollm_sampler_set_top_k(sampler, 40) == OLLM_OK);
+  REQUIRE(ollm_sampler_set_seed(sampler, 7) == OLLM_OK);
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  go.prompt_ids = prompt_ids.data();
+  go.n_prompt_ids = prompt_ids.size();
+  go.max_tokens = 10;
+  go.stop_at_eos = 0;
+  go.sampler = sampler;
+  auto tokens_of = [&](const ollm_generate_options& o) {
+    ollm_result* r = nullptr;
+    REQUIRE_MESSAGE(ollm_engine_generate(engine, &o, &r) == OLLM_OK, ollm_last_error());
+    size_t n = 0;
+    const int32_t* t = ollm_result_tokens(r, &n);
+    std::vector<int32_t> v(t, t + n);
+    ollm_result_destroy(r);
+    return v;
+  };
+  CHECK(tokens_of(go) == tokens_of(go));  // seeded: reproducible
+  // A bias of +100 on one token makes every draw that token.
+  REQUIRE(ollm_sampler_add_logit_bias(sampler, 42, 100.0f) == OLLM_OK);
+  CHECK(tokens_of(go) == std::vector<int32_t>(10, 42));
+  REQUIRE(ollm_sampler_clear_logit_bias(sampler) == OLLM_OK);
+  REQUIRE(ollm_sampler_set_top_p(sampler, 2.0f) == OLLM_OK);  // checked at submit
+  uint64_t id = 77;
+  CHECK(ollm_engine_submit(engine, &go, &id) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(id == 77);
+  CHECK(std::string(ollm_last_error()).find("top_p") != std::string::npos);
+  ollm_sampler_destroy(sampler);
+  go.sampler = nullptr;
+
+  // Sessions: the second turn reuses the first turn's cache.
+  uint64_t session = 0;
+  REQUIRE(ollm_engine_open_session(engine, &session) == OLLM_OK);
+  go.session = session;
+  go.max_tokens = 4;
+  ollm_result* r = nullptr;
+  REQUIRE(ollm_engine_generate(engine, &go, &r) == OLLM_OK);
+  ollm_result_destroy(r);
+  std::vector<int32_t> longer = prompt_ids;
+  longer.push_back(3);
+  go.prompt_ids = longer.data();
+  go.n_prompt_ids = longer.size();
+  REQUIRE(ollm_engine_generate(engine, &go, &r) == OLLM_OK);
+  CHECK(ollm_result_reused_tokens(r) == static_cast<int64_t>(prompt_ids.size()));
+  ollm_result_destroy(r);
+  REQUIRE(ollm_engine_reset_session(engine, session) == OLLM_OK);
+  REQUIRE(ollm_engine_generate(engine, &go, &r) == OLLM_OK);
+  CHECK(ollm_result_reused_tokens(r) == 0);
+  ollm_result_destroy(r);
+  REQUIRE(ollm_engine_close_session(engine, session) == OLLM_OK);
+  CHECK(ollm_engine_close_session(engine, session) == OLLM_ERR_INVALID_ARGUMENT);
+
+  // Logits and embeddings equal the C++ engine's.
+  ollm::EngineOptions eo;
+  eo.kv_type = ollm::DType::f32;
+  ollm::Engine cpp(ollm::Model::load(tiny_gguf), eo);
+  float* logits = nullptr;
+  size_t n_floats = 0;
+  REQUIRE(ollm_engine_logits(engine, prompt_ids.data(), prompt_ids.size(), &logits, &n_floats) == OLLM_OK);
+  CHECK(std::vector<float>(logits, logits + n_floats) == cpp.logits(prompt_ids));
+  ollm_free(logits);
+  float* emb = nullptr;
+  REQUIRE(ollm_engine_embeddings(engine, prompt_ids.data(), prompt_ids.size(), OLLM_POOLING_MEAN, 1, &emb,
+                                 &n_floats) == OLLM_OK);
+  CHECK(n_floats == 256);
+  CHECK(std::vector<float>(emb, emb + n_floats) == cpp.embeddings(prompt_ids, ollm::Pooling::mean, true));
+  ollm_free(emb);
+  CHECK(ollm_engine_embeddings(engine, prompt_ids.data(), prompt_ids.size(), static_cast<ollm_pooling>(9), 0, &emb,
+                               &n_floats) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(ollm_engine_kv_free_tokens(engine) == 4096);
+  ollm_engine_destroy(engine);
+  ollm_model_destroy(model);
+}
+
+TEST_CASE("C ABI: cancellation from the callback and from another thread") {
+  ollm_model* model = load_tiny();
+  ollm_engine* engine = make_engine(model);
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  go.prompt_ids = prompt_ids.data();
+  go.n_prompt_ids = prompt_ids.size();
+  go.max_tokens = 1000;
+  go.stop_at_eos = 0;
+  int calls = 0;
+  go.on_token = [](void* user, const char*, size_t) { return ++*static_cast<int*>(user) < 3 ? 1 : 0; };
+  go.user_data = &calls;
+  ollm_result* r = nullptr;
+  REQUIRE(ollm_engine_generate(engine, &go, &r) == OLLM_OK);
+  CHECK(ollm_result_finish_reason(r) == OLLM_FINISH_CANCELLED);
+  ollm_result_destroy(r);
+
+  struct Shared {
+    std::atomic<int> pieces{0};
+    std::atomic<bool> returned{false};
+  } shared;
+  go.on_token = [](void* user, const char*, size_t) {
+    static_cast<Shared*>(user)->pieces++;
+    return 1;
+  };
+  go.user_data = &shared;
+  go.max_tokens = 1 << 30;  // only the cancel can end it (before the 4096-token KV budget)
+  std::thread canceller([&] {
+    // (Never waits forever: if no text ever came, generate returns at the KV limit and the
+    // finish-reason check below fails.)
+    while (shared.pieces.load() < 5 && !shared.returned.load()) std::this_thread::yield();
+    CHECK(ollm_engine_cancel_all(engine) == OLLM_OK);
+  });
+  const ollm_status status = ollm_engine_generate(engine, &go, &r);
+  shared.returned = true;
+  canceller.join();
+  REQUIRE(status == OLLM_OK);
+  CHECK(ollm_result_finish_reason(r) == OLLM_FINISH_CANCELLED);
+  size_t n = 0;
+  ollm_result_tokens(r, &n);
+  CHECK(n < 4000);
+  ollm_result_destroy(r);
+  ollm_engine_destroy(engine);
+  ollm_model_destroy(model);
+}
+
+TEST_CASE("C ABI: errors name the problem and leave out-parameters alone") {
+  ollm_model* model = reinterpret_cast<ollm_model*>(0x1);
+  CHECK(ollm_model_load("/nonexistent/m.gguf", nullptr, &model) == OLLM_ERR_IO);
+  CHECK(model == reinterpret_cast<ollm_model*>(0x1));
+  CHECK(std::string(ollm_last_error()).find("m.gguf") != std::string::npos);
+  CHECK(ollm_model_load(nullptr, nullptr, &model) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("path") != std::string::npos);
+  ollm_model_options mo;
+  ollm_model_options_init(&mo);
+  mo.struct_size = 0;
+  CHECK(ollm_model_load(tiny_gguf.c_str(), &mo, &model) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("struct_size") != std::string::npos);
+  // Progress callback cancels the load.
+  ollm_model_options_init(&mo);
+  mo.progress = [](void*, float) { return 0; };
+  CHECK(ollm_model_load(tiny_gguf.c_str(), &mo, &model) == OLLM_ERR_CANCELLED);
+  CHECK(model == reinterpret_cast<ollm_model*>(0x1));
+  // An older caller's shorter struct (only struct_size, device, threads) gets defaults for the rest.
+  ollm_model_options_init(&mo);
+  mo.struct_size = offsetof(ollm_model_options, use_mmap);
+  mo.use_mmap = 0;
+  mo.progress = [](void*, float) { return 0; };  // beyond the old size: must be ignored
+  REQUIRE(ollm_model_load(tiny_gguf.c_str(), &mo, &model) == OLLM_OK);
+  CHECK(std::string(ollm_last_error()).empty());
+  ollm_engine* engine = make_engine(model);
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  go.prompt = "";
+  ollm_result* r = reinterpret_cast<ollm_result*>(0x1);
+  CHECK(ollm_engine_generate(engine, &go, &r) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("empty") != std::string::npos);
+  CHECK(ollm_engine_generate(nullptr, &go, &r) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(r == reinterpret_cast<ollm_result*>(0x1));
+  ollm_chat_template* no_template = reinterpret_cast<ollm_chat_template*>(0x1);
+  CHECK(ollm_chat_template_from_model(model, &no_template) == OLLM_ERR_NOT_FOUND);
+  CHECK(std::string(ollm_last_error()).find("no chat template") != std::string::npos);
+  CHECK(no_template == reinterpret_cast<ollm_chat_template*>(0x1));
+  CHECK(ollm_chat_template_parse("{% if %}", &no_template) == OLLM_ERR_INVALID_MODEL_FILE);
+  CHECK(std::string(ollm_last_error()).find("line 1") != std::string::npos);
+  CHECK(ollm_set_log_callback(nullptr, nullptr, static_cast<ollm_log_level>(17)) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_status_name(OLLM_ERR_IO)) == "OLLM_ERR_IO");
+  ollm_engine_destroy(engine);
+  ollm_engine_destroy(nullptr);
+  ollm_model_destroy(model);
+  ollm_model_destroy(nullptr);
+  ollm_result_destroy(nullptr);
+  ollm_sampler_destroy(nullptr);
+  ollm_free(nullptr);
+}
+
+TEST_CASE("C ABI: the versioned function table points at the flat functions") {
+  const ollm_api* api = ollm_get_api(OLLM_API_VERSION);
+  REQUIRE(api != nullptr);
+  CHECK(api->version == OLLM_API_VERSION);
+  CHECK(api->struct_size == sizeof(ollm_api));
+  CHECK((api->model_load == &ollm_model_load));
+  CHECK((api->engine_generate == &ollm_engine_generate));
+  CHECK((api->model_info_tensor_count == &ollm_model_info_tensor_count));
+  CHECK(ollm_get_api(0) == nullptr);
+  CHECK(ollm_get_api(OLLM_API_VERSION + 1) == nullptr);
+  // Every slot is filled.
+  const auto* slots = reinterpret_cast<void (*const*)(void)>(reinterpret_cast<const char*>(api) + 8);
+  for (size_t i = 0; i < (sizeof(ollm_api) - 8) / sizeof(void*); ++i) CHECK((slots[i] != nullptr));
+}
+
+TEST_CASE("C ABI: chat templates render as transformers does") {
+  // The Llama 3 style template, minus the date logic; expected text written out by hand from the
+  // template's definition (the engine itself is checked against transformers' goldens elsewhere).
+  const char* source =
+      "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
+      "{{ m['content'] | trim }}<|eot_id|>{% endfor %}{% if add_generation_prompt %}"
+      "<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}";
+  ollm_chat_template* t = nullptr;
+  REQUIRE_MESSAGE(ollm_chat_template_parse(source, &t) == OLLM_OK, ollm_last_error());
+  REQUIRE(ollm_chat_template_set_special_token(t, "bos_token", "<|begin_of_text|>") == OLLM_OK);
+  ollm_chat_message m[2];
+  ollm_chat_message_init(&m[0]);
+  ollm_chat_message_init(&m[1]);
+  m[0].role = "system";
+  m[0].content = "Be brief. ";
+  m[1].role = "user";
+  m[1].content = "Hi";
+  char* text = nullptr;
+  REQUIRE(ollm_chat_template_render(t, m, 2, 1, &text) == OLLM_OK);
+  const std::string expected =
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+      "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+  CHECK(std::string(text) == expected);
+  ollm_free(text);
+  REQUIRE(ollm_chat_template_render_json(t, R"([{"role":"system","content":"Be brief. "},{"role":"user","content":"Hi"}])",
+                                         nullptr, nullptr, 1, &text) == OLLM_OK);
+  CHECK(std::string(text) == expected);
+  ollm_free(text);
+  char* untouched = reinterpret_cast<char*>(0x1);
+  CHECK(ollm_chat_template_render_json(t, "[{", nullptr, nullptr, 1, &untouched) != OLLM_OK);
+  CHECK(untouched == reinterpret_cast<char*>(0x1));
+  m[1].content = nullptr;
+  CHECK(ollm_chat_template_render(t, m, 2, 1, &untouched) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("messages[1]") != std::string::npos);
+  ollm_chat_template_destroy(t);
+  ollm_chat_template_destroy(nullptr);
+}
