@@ -1,9 +1,19 @@
 // Byte-pair encoding as HF `tokenizers` runs it: characters (or byte-fallback tokens) become
 // symbols, then the adjacent pair with the lowest merge rank (leftmost on ties) merges until none
 // is left. Short words scan cached pair ranks; long ones (a whole Gemma text) use a heap.
+//
+// SentencePiece vocabularies (GGUF "llama") have scores instead of merges. HF's converter derives
+// merges from them, but deriving them for a 262k vocabulary (every split of every token, two
+// lookups each, then a sort of about a million candidates) took ~300 ms of every model load.
+// Instead the rank of a pair is computed when the pair is seen, as llama.cpp's SentencePiece
+// tokenizer does; the key below orders pairs exactly as the derived list would (see ScoreKey).
 #include <algorithm>
-#include <climits>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstdio>
 #include <queue>
+#include <unordered_map>
 
 #include "tokenizer/model.hpp"
 #include "tokenizer/unicode.hpp"
@@ -11,15 +21,23 @@
 
 namespace ollm::tok {
 
-void Vocab::build(std::vector<std::pair<std::string, int32_t>>&& entries) {
+std::vector<std::string> tokens_by_id(std::vector<std::pair<std::string, int32_t>>&& entries) {
   int32_t max_id = -1;
   for (const auto& [str, id] : entries) {
     if (id < 0) fail(ErrorCode::invalid_model_file, "[tokenizer] negative token id {} for '{}'", id, str);
     max_id = std::max(max_id, id);
   }
-  tokens.assign(static_cast<size_t>(max_id + 1), std::string{});
+  std::vector<std::string> tokens(static_cast<size_t>(max_id + 1));
   for (auto& [str, id] : entries) tokens[static_cast<size_t>(id)] = std::move(str);
+  return tokens;
+}
+
+void Vocab::build(std::vector<std::string>&& by_id) {
+  tokens = std::move(by_id);
+  size_t non_empty = 0;
+  for (const std::string& t : tokens) non_empty += !t.empty();
   index.insert_all(tokens);
+  has_duplicates = index.size() != non_empty;
 }
 
 namespace {
@@ -27,18 +45,70 @@ namespace {
 constexpr size_t heap_threshold = 96;  // symbols; above this the O(n^2) scan loses to the heap
 constexpr size_t bmp_size = 0x10000;
 
+// The priority of a pair: lower merges first, the leftmost pair on ties.
+// With a merges list it is the rank.
+struct RankKey {
+  int32_t rank = INT32_MAX;  // the default: no merge
+  bool none() const noexcept { return rank == INT32_MAX; }
+  bool operator<(const RankKey& o) const noexcept { return rank < o.rank; }
+  bool operator==(const RankKey& o) const noexcept = default;
+};
+
+// From scores it is the position the pair would have in the merges list HF's
+// SentencePieceExtractor derives: sorted by (score of the merged token, characters of the left
+// part, characters of the right part) descending, then merged id ascending (the left and right
+// ids that follow in its order are fixed once the merged token and the split are).
+struct ScoreKey {
+  uint64_t hi = ~0ull, lo = ~0ull;  // the default: no merge (no real key: a left part has characters)
+  bool none() const noexcept { return hi == ~0ull && lo == ~0ull; }
+  bool operator<(const ScoreKey& o) const noexcept { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+  bool operator==(const ScoreKey& o) const noexcept = default;
+};
+
+template <class Key>
 struct Symbol {
   int32_t id;
   int32_t prev, next;
-  int32_t rank;     // of the pair (this, next); INT_MAX when none
-  int32_t new_id;   // what that pair merges into
+  int32_t new_id;  // what the pair (this, next) merges into
+  Key key;         // of that pair
   bool alive;
 };
 
+// Descending score as an ascending unsigned key (0 and -0 equal, as float comparison has them).
+uint32_t descending_score_key(float score) noexcept {
+  if (score == 0.0f) score = 0.0f;
+  const auto u = std::bit_cast<uint32_t>(score);
+  const uint32_t ascending = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return ~ascending;
+}
+
+// Characters as HF's split loop counts them (one per lead byte stepped over); `exact` is false
+// when the last step overshoots the end, i.e. the string ends inside a sequence.
+uint32_t char_count(std::string_view s, bool& exact) noexcept {
+  uint32_t n = 0;
+  size_t i = 0;
+  for (; i < s.size(); i += utf8_len(static_cast<unsigned char>(s[i]))) ++n;
+  exact = i == s.size();
+  return n;
+}
+
+// Scored pairs cost a string lookup in the 262k-entry vocabulary (cache misses); the same pairs
+// recur constantly, so each thread remembers recent ones. It memoizes a pure function of the pair:
+// results never depend on what was encoded before. Entries name their model by a serial number
+// that is not reused, so a model freed and another allocated at its address cannot hit.
+struct PairCacheEntry {
+  int32_t a = -1, b = -1;
+  uint32_t model = 0;  // 0: empty
+  int32_t new_id = -1;  // -1: the pair does not merge
+  ScoreKey key;
+};
+constexpr size_t pair_cache_size = 4096;  // 128 KiB per thread
+std::atomic<uint32_t> next_model_serial{1};
+
 class BpeModel final : public Model {
  public:
-  BpeModel(std::vector<std::pair<std::string, int32_t>> vocab, BpeOptions options) : opt_(std::move(options)) {
-    vocab_.build(std::move(vocab));
+  BpeModel(std::vector<std::string> tokens, BpeOptions options) : opt_(std::move(options)) {
+    vocab_.build(std::move(tokens));
     if (!opt_.unk_token.empty()) {
       unk_id_ = vocab_.find(opt_.unk_token);
       if (unk_id_ < 0)
@@ -100,40 +170,17 @@ class BpeModel final : public Model {
     }
   }
 
-  void set_merges_from_scores(const std::vector<float>& scores, const std::vector<bool>& mergeable) {
-    struct Candidate {
-      float score;
-      int32_t len_l, len_r, merged, left, right;
-    };
-    std::vector<Candidate> cands;
-    const auto& toks = vocab_.tokens;
-    for (size_t id = 0; id < toks.size(); ++id) {
-      if (id >= mergeable.size() || !mergeable[id] || toks[id].empty()) continue;
-      const std::string_view t = toks[id];
-      int32_t chars_left = 0;
-      int32_t total_chars = 0;
-      for (size_t i = 0; i < t.size(); i += utf8_len(static_cast<unsigned char>(t[i]))) ++total_chars;
-      for (size_t k = utf8_len(static_cast<unsigned char>(t[0])); k < t.size(); k += utf8_len(static_cast<unsigned char>(t[k]))) {
-        ++chars_left;
-        const int32_t l = vocab_.find(t.substr(0, k)), r = vocab_.find(t.substr(k));
-        if (l >= 0 && r >= 0)
-          cands.push_back({id < scores.size() ? scores[id] : 0.0f, chars_left, total_chars - chars_left,
-                           static_cast<int32_t>(id), l, r});
-      }
-    }
-    // HF's SentencePieceExtractor: sort by (score, len(left), len(right)) descending, stable over
-    // (merged id, left id, right id) ascending.
-    std::sort(cands.begin(), cands.end(), [](const Candidate& x, const Candidate& y) {
-      if (x.score != y.score) return x.score > y.score;
-      if (x.len_l != y.len_l) return x.len_l > y.len_l;
-      if (x.len_r != y.len_r) return x.len_r > y.len_r;
-      if (x.merged != y.merged) return x.merged < y.merged;
-      if (x.left != y.left) return x.left < y.left;
-      return x.right < y.right;
-    });
-    merges_.reserve(cands.size());
-    for (size_t rank = 0; rank < cands.size(); ++rank)
-      merges_.insert(cands[rank].left, cands[rank].right, {static_cast<int32_t>(rank), cands[rank].merged});
+  // Scores and mergeable flags by id; no merges list is built (see the top of this file).
+  void set_scores(const std::vector<float>& scores, const std::vector<bool>& mergeable) {
+    const size_t n = vocab_.tokens.size();
+    scored_ = true;
+    serial_ = next_model_serial.fetch_add(1, std::memory_order_relaxed);
+    if (serial_ == 0) serial_ = next_model_serial.fetch_add(1, std::memory_order_relaxed);  // wrapped
+    scores_.assign(n, 0.0f);
+    std::copy_n(scores.begin(), std::min(n, scores.size()), scores_.begin());
+    mergeable_.assign(n, false);
+    for (size_t id = 0; id < std::min(n, mergeable.size()); ++id) mergeable_[id] = mergeable[id] && !vocab_.tokens[id].empty();
+    if (vocab_.has_duplicates) resolve_duplicates();
   }
 
   const char* type_name() const noexcept override { return "BPE"; }
@@ -147,26 +194,34 @@ class BpeModel final : public Model {
         return;
       }
     }
-    thread_local std::vector<Symbol> syms;
+    if (scored_) run<ScoreKey>(word, out);
+    else run<RankKey>(word, out);
+  }
+
+ private:
+  template <class Key>
+  void run(std::string_view word, std::vector<int32_t>& out) const {
+    thread_local std::vector<Symbol<Key>> syms;
     syms.clear();
     initial_symbols(word, syms);
     if (syms.size() > 1) {
       if (syms.size() <= heap_threshold) merge_scan(syms);
       else merge_heap(syms);
     }
-    for (const Symbol& s : syms)
+    for (const Symbol<Key>& s : syms)
       if (s.alive) out.push_back(s.id);
   }
 
- private:
-  void push(std::vector<Symbol>& syms, int32_t id) const {
+  template <class Key>
+  static void push(std::vector<Symbol<Key>>& syms, int32_t id) {
     const auto n = static_cast<int32_t>(syms.size());
-    syms.push_back({id, n - 1, -1, INT_MAX, -1, true});
+    syms.push_back({id, n - 1, -1, -1, Key{}, true});
     if (n > 0) syms[static_cast<size_t>(n - 1)].next = n;
   }
 
   // HF BPE::merge_word: one symbol per character, byte-fallback tokens or (fused) unk otherwise.
-  void initial_symbols(std::string_view w, std::vector<Symbol>& syms) const {
+  template <class Key>
+  void initial_symbols(std::string_view w, std::vector<Symbol<Key>>& syms) const {
     int32_t pending_unk = -1;  // an unk waiting to be emitted (fuse_unk joins consecutive ones)
     std::string s;
     for (size_t i = 0; i < w.size();) {
@@ -206,32 +261,102 @@ class BpeModel final : public Model {
     if (pending_unk >= 0) push(syms, pending_unk);
   }
 
-  void update_pair(std::vector<Symbol>& syms, int32_t i) const {
-    Symbol& s = syms[static_cast<size_t>(i)];
-    s.rank = INT_MAX;
-    if (s.next < 0) return;
-    if (const Merge* m = merges_.find(s.id, syms[static_cast<size_t>(s.next)].id)) {
-      s.rank = m->rank;
-      s.new_id = m->id;
-    }
+  // The merge of the pair (a, b): its key and merged token, or false when there is none.
+  bool find_pair(int32_t a, int32_t b, RankKey& key, int32_t& new_id) const noexcept {
+    const Merge* m = merges_.find(a, b);
+    if (!m) return false;
+    key.rank = m->rank;
+    new_id = m->id;
+    return true;
   }
 
-  static void merge_at(std::vector<Symbol>& syms, int32_t i, int32_t new_id) {
-    Symbol& s = syms[static_cast<size_t>(i)];
-    Symbol& r = syms[static_cast<size_t>(s.next)];
+  bool find_pair(int32_t a, int32_t b, ScoreKey& key, int32_t& new_id) const {
+    thread_local std::vector<PairCacheEntry> cache(pair_cache_size);
+    const uint32_t h = (static_cast<uint32_t>(a) * 0x9E3779B1u) ^ (static_cast<uint32_t>(b) * 0x85EBCA77u);
+    PairCacheEntry& e = cache[(h ^ (h >> 15)) & (pair_cache_size - 1)];
+    if (e.model != serial_ || e.a != a || e.b != b) {
+      e = {a, b, serial_, -1, ScoreKey{}};
+      if (!find_scored_pair(a, b, e.key, e.new_id)) {
+        e.new_id = -1;
+        e.key = ScoreKey{};
+      }
+    }
+    key = e.key;
+    new_id = e.new_id;
+    return e.new_id >= 0;
+  }
+
+  // The derived list holds (l, r) -> t for each mergeable token t and each split of t into two
+  // vocabulary strings at a character boundary (l and r are the first ids of those strings).
+  bool find_scored_pair(int32_t a, int32_t b, ScoreKey& key, int32_t& new_id) const {
+    const std::string& l = vocab_.tokens[static_cast<size_t>(a)];
+    const std::string& r = vocab_.tokens[static_cast<size_t>(b)];
+    if (vocab_.has_duplicates && (vocab_.find(l) != a || vocab_.find(r) != b)) return false;
+    thread_local std::string joined;
+    joined.assign(l).append(r);
+    int32_t t = vocab_.find(joined);
+    if (t < 0) return false;
+    if (vocab_.has_duplicates) {
+      if (const auto it = duplicate_merge_.find(t); it != duplicate_merge_.end()) t = it->second;
+    }
+    if (t < 0 || !mergeable_[static_cast<size_t>(t)]) return false;
+    bool l_exact = false, r_exact = false;
+    const uint32_t l_chars = char_count(l, l_exact);
+    const uint32_t r_chars = char_count(r, r_exact);
+    if (!l_exact) return false;  // the split loop never stops inside l's last character
+    key.hi = (static_cast<uint64_t>(descending_score_key(scores_[static_cast<size_t>(t)])) << 32) | ~l_chars;
+    key.lo = (static_cast<uint64_t>(~r_chars) << 32) | static_cast<uint32_t>(t);
+    new_id = t;
+    return true;
+  }
+
+  // Several ids with one string: the derived list has one entry per id for the same pair, and
+  // the last in its order (lowest score, then highest id) overwrites the others. Keyed by the
+  // first id (what find returns); -1 when none of them is mergeable.
+  void resolve_duplicates() {
+    std::unordered_map<int32_t, int32_t> best;
+    for (size_t id = 0; id < vocab_.tokens.size(); ++id) {
+      const std::string& t = vocab_.tokens[id];
+      if (t.empty()) continue;
+      const int32_t first = vocab_.find(t);
+      if (first != static_cast<int32_t>(id)) best.emplace(first, -1);
+    }
+    for (size_t id = 0; id < vocab_.tokens.size(); ++id) {
+      if (vocab_.tokens[id].empty() || !mergeable_[id]) continue;
+      const auto it = best.find(vocab_.find(vocab_.tokens[id]));
+      if (it == best.end()) continue;
+      if (it->second < 0 || !(scores_[id] > scores_[static_cast<size_t>(it->second)])) it->second = static_cast<int32_t>(id);
+    }
+    duplicate_merge_ = std::move(best);
+  }
+
+  template <class Key>
+  void update_pair(std::vector<Symbol<Key>>& syms, int32_t i) const {
+    Symbol<Key>& s = syms[static_cast<size_t>(i)];
+    s.key = Key{};
+    if (s.next < 0) return;
+    if (!find_pair(s.id, syms[static_cast<size_t>(s.next)].id, s.key, s.new_id)) s.key = Key{};
+  }
+
+  template <class Key>
+  static void merge_at(std::vector<Symbol<Key>>& syms, int32_t i, int32_t new_id) {
+    Symbol<Key>& s = syms[static_cast<size_t>(i)];
+    Symbol<Key>& r = syms[static_cast<size_t>(s.next)];
     s.id = new_id;
     r.alive = false;
     s.next = r.next;
     if (r.next >= 0) syms[static_cast<size_t>(r.next)].prev = i;
   }
 
-  void merge_scan(std::vector<Symbol>& syms) const {
+  template <class Key>
+  void merge_scan(std::vector<Symbol<Key>>& syms) const {
     const auto n = static_cast<int32_t>(syms.size());
     for (int32_t i = 0; i + 1 < n; ++i) update_pair(syms, i);
     for (;;) {
-      int32_t best = INT_MAX, at = -1;
+      Key best;
+      int32_t at = -1;
       for (int32_t i = 0; i >= 0; i = syms[static_cast<size_t>(i)].next)
-        if (syms[static_cast<size_t>(i)].rank < best) { best = syms[static_cast<size_t>(i)].rank; at = i; }
+        if (syms[static_cast<size_t>(i)].key < best) { best = syms[static_cast<size_t>(i)].key; at = i; }
       if (at < 0) return;
       merge_at(syms, at, syms[static_cast<size_t>(at)].new_id);
       update_pair(syms, at);
@@ -239,39 +364,49 @@ class BpeModel final : public Model {
     }
   }
 
-  // HF Word::merge_all: a queue ordered by (rank, position); stale entries are skipped.
-  void merge_heap(std::vector<Symbol>& syms) const {
+  // HF Word::merge_all: a queue ordered by (rank, position); stale entries are skipped. HF calls
+  // an entry stale when the pair now at its position does not merge into the entry's token; the
+  // pair at a position only ever grows (a longer string), so that is the case exactly when the
+  // two ids there changed, which is what is checked (no second merge lookup).
+  template <class Key>
+  void merge_heap(std::vector<Symbol<Key>>& syms) const {
     struct Entry {
-      int32_t rank, pos, new_id;
-      bool operator<(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+      Key key;
+      int32_t pos, left, right;
+      bool operator<(const Entry& o) const { return key != o.key ? o.key < key : pos > o.pos; }
     };
     std::priority_queue<Entry> queue;
+    auto push_pair = [&](int32_t i) {
+      const Symbol<Key>& s = syms[static_cast<size_t>(i)];
+      if (!s.key.none()) queue.push({s.key, i, s.id, syms[static_cast<size_t>(s.next)].id});
+    };
     const auto n = static_cast<int32_t>(syms.size());
     for (int32_t i = 0; i + 1 < n; ++i) {
       update_pair(syms, i);
-      if (syms[static_cast<size_t>(i)].rank != INT_MAX)
-        queue.push({syms[static_cast<size_t>(i)].rank, i, syms[static_cast<size_t>(i)].new_id});
+      push_pair(i);
     }
     while (!queue.empty()) {
       const Entry top = queue.top();
       queue.pop();
-      Symbol& s = syms[static_cast<size_t>(top.pos)];
-      if (!s.alive || s.next < 0) continue;
-      const Merge* m = merges_.find(s.id, syms[static_cast<size_t>(s.next)].id);
-      if (!m || m->id != top.new_id) continue;
-      merge_at(syms, top.pos, top.new_id);
+      Symbol<Key>& s = syms[static_cast<size_t>(top.pos)];
+      if (!s.alive || s.next < 0 || s.id != top.left || syms[static_cast<size_t>(s.next)].id != top.right) continue;
+      merge_at(syms, top.pos, s.new_id);
       if (s.prev >= 0) {
         update_pair(syms, s.prev);
-        const Symbol& p = syms[static_cast<size_t>(s.prev)];
-        if (p.rank != INT_MAX) queue.push({p.rank, s.prev, p.new_id});
+        push_pair(s.prev);
       }
       update_pair(syms, top.pos);
-      if (s.rank != INT_MAX) queue.push({s.rank, top.pos, s.new_id});
+      push_pair(top.pos);
     }
   }
 
   BpeOptions opt_;
   PairMap merges_;
+  bool scored_ = false;  // pairs ranked from scores_ instead of merges_
+  uint32_t serial_ = 0;  // names this model in the per-thread pair cache
+  std::vector<float> scores_;
+  std::vector<bool> mergeable_;
+  std::unordered_map<int32_t, int32_t> duplicate_merge_;  // see resolve_duplicates
   int32_t unk_id_ = -1;
   int32_t byte_ids_[256];
   bool simple_chars_ = true;
@@ -280,17 +415,17 @@ class BpeModel final : public Model {
 
 }  // namespace
 
-ModelPtr make_bpe_model(std::vector<std::pair<std::string, int32_t>> vocab,
+ModelPtr make_bpe_model(std::vector<std::string> tokens,
                         const std::vector<std::pair<std::string_view, std::string_view>>& merges, BpeOptions options) {
-  auto m = std::make_unique<BpeModel>(std::move(vocab), std::move(options));
+  auto m = std::make_unique<BpeModel>(std::move(tokens), std::move(options));
   m->set_merges(merges);
   return m;
 }
 
-ModelPtr make_bpe_model_from_scores(std::vector<std::pair<std::string, int32_t>> vocab, const std::vector<float>& scores,
+ModelPtr make_bpe_model_from_scores(std::vector<std::string> tokens, const std::vector<float>& scores,
                                     const std::vector<bool>& mergeable, BpeOptions options) {
-  auto m = std::make_unique<BpeModel>(std::move(vocab), std::move(options));
-  m->set_merges_from_scores(scores, mergeable);
+  auto m = std::make_unique<BpeModel>(std::move(tokens), std::move(options));
+  m->set_scores(scores, mergeable);
   return m;
 }
 

@@ -16,10 +16,15 @@ namespace ollm::tok {
 struct Vocab {
   std::vector<std::string> tokens;  // by id
   StringIdMap index;
+  bool has_duplicates = false;  // some string appears under two ids (find returns the first)
   int32_t find(std::string_view s) const noexcept { return index.find(s, tokens); }
-  // Builds from (token, id) pairs in one pass (the fast path for 100k+ entries).
-  void build(std::vector<std::pair<std::string, int32_t>>&& entries);
+  // Takes the strings indexed by id and indexes them (the fast path for 100k+ entries).
+  void build(std::vector<std::string>&& by_id);
 };
+
+// (token, id) pairs (tokenizer.json's vocab) -> strings indexed by id, as the factories below take
+// them (GGUF already has that layout: no pair vector, no second copy of 262k strings).
+std::vector<std::string> tokens_by_id(std::vector<std::pair<std::string, int32_t>>&& entries);
 
 class Model {
  public:
@@ -43,15 +48,16 @@ struct BpeOptions {
   bool ignore_merges = false;
 };
 
-// vocab: (token, id) pairs; merges: pairs of token strings in rank order.
-ModelPtr make_bpe_model(std::vector<std::pair<std::string, int32_t>> vocab,
+// tokens: strings indexed by id; merges: pairs of token strings in rank order.
+ModelPtr make_bpe_model(std::vector<std::string> tokens,
                         const std::vector<std::pair<std::string_view, std::string_view>>& merges, BpeOptions options);
-// SentencePiece BPE without a merges list: merges are derived from `scores` (higher merges first),
-// as HF's SentencePiece converter derives them. `mergeable[id]` marks tokens that merges may produce.
-ModelPtr make_bpe_model_from_scores(std::vector<std::pair<std::string, int32_t>> vocab, const std::vector<float>& scores,
+// SentencePiece BPE without a merges list: encodes as if with the merges HF's SentencePiece
+// converter derives from `scores` (higher merges first), without building that list.
+// `mergeable[id]` marks tokens that merges may produce.
+ModelPtr make_bpe_model_from_scores(std::vector<std::string> tokens, const std::vector<float>& scores,
                                     const std::vector<bool>& mergeable, BpeOptions options);
 
-ModelPtr make_wordpiece_model(std::vector<std::pair<std::string, int32_t>> vocab, std::string unk_token,
+ModelPtr make_wordpiece_model(std::vector<std::string> tokens, std::string unk_token,
                               std::string continuing_subword_prefix, size_t max_input_chars_per_word);
 
 }  // namespace ollm::tok

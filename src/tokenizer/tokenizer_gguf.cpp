@@ -1,6 +1,7 @@
 // Builds the tokenizer from GGUF metadata (tokenizer.ggml.*), reproducing the pipeline the
 // model's Hugging Face tokenizer.json describes: "llama" = SentencePiece BPE with byte fallback
-// (merges derived from scores), "gpt2" = byte-level BPE with the pre-tokenizer named by
+// (pairs ranked by score as the merges HF derives from the scores would rank them; no merges list
+// is built at load time), "gpt2" = byte-level BPE with the pre-tokenizer named by
 // tokenizer.ggml.pre, "bert" = WordPiece.
 #include "ollm/gguf.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
@@ -83,14 +84,15 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
   impl->eos = eos;
   impl->eot = token_id(md, "tokenizer.ggml.eot_token_id", n);
 
-  std::vector<std::pair<std::string, int32_t>> vocab;
-  vocab.reserve(n);
+  // The model's strings by id: a copy of the GGUF array (the tokenizer outlives the file), edited in
+  // place where the converter changed them, then moved into the model.
+  std::vector<std::string> vocab = tokens;
   auto add_special_tokens = [&](bool user_defined_spaces_to_metaspace) {
     for (size_t i = 0; i < n; ++i) {
       if (types[i] != control && types[i] != user_defined) continue;
       tok::AddedToken t;
       t.id = static_cast<int32_t>(i);
-      t.content = vocab[i].first;
+      t.content = vocab[i];
       t.special = types[i] == control;
       if (t.special || !user_defined_spaces_to_metaspace) t.normalized = false;
       impl->added.push_back(std::move(t));
@@ -102,23 +104,21 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
     std::vector<bool> mergeable(n, false);
     std::vector<float> merge_scores = scores;
     for (size_t i = 0; i < n; ++i) {
-      std::string s = tokens[i];
       // Converters write user-defined pieces with spaces where SentencePiece has U+2581.
       if (types[i] == user_defined) {
         std::string tmp;
-        tok::replace_all(s, " ", metaspace, tmp);
-        s.swap(tmp);
+        tok::replace_all(vocab[i], " ", metaspace, tmp);
+        vocab[i].swap(tmp);
         merge_scores[i] = 0.0f;  // SentencePiece scores user-defined pieces 0 (GGUF stores -1000)
       }
       mergeable[i] = types[i] == normal || types[i] == user_defined;
-      vocab.emplace_back(std::move(s), static_cast<int32_t>(i));
     }
     tok::BpeOptions opt;
     opt.byte_fallback = true;
     opt.fuse_unk = true;
-    if (unk) opt.unk_token = vocab[static_cast<size_t>(*unk)].first;
+    if (unk) opt.unk_token = vocab[static_cast<size_t>(*unk)];
     add_special_tokens(true);
-    impl->model = tok::make_bpe_model_from_scores(vocab, merge_scores, mergeable, std::move(opt));
+    impl->model = tok::make_bpe_model_from_scores(std::move(vocab), merge_scores, mergeable, std::move(opt));
     if (add_space_prefix) {
       std::vector<tok::NormalizerPtr> parts;
       parts.push_back(tok::make_prepend_normalizer(std::string(metaspace)));
@@ -141,7 +141,6 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
     if (md.get_bool("tokenizer.ggml.add_bos_token", true) && bos) impl->post_prefix.push_back(*bos);
     if (md.get_bool("tokenizer.ggml.add_eos_token", false) && eos) impl->post_suffix.push_back(*eos);
   } else if (model == "gpt2") {
-    for (size_t i = 0; i < n; ++i) vocab.emplace_back(tokens[i], static_cast<int32_t>(i));
     const std::vector<std::string>& merge_lines = string_array(md, "tokenizer.ggml.merges");
     std::vector<std::pair<std::string_view, std::string_view>> merges;
     merges.reserve(merge_lines.size());
@@ -175,7 +174,7 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
     parts.push_back(tok::make_byte_level_pre_tokenizer(false, gpt2_regex));
     impl->pre_tokenizer = tok::make_sequence_pre_tokenizer(std::move(parts));
     add_special_tokens(false);
-    impl->model = tok::make_bpe_model(vocab, merges, std::move(opt));
+    impl->model = tok::make_bpe_model(std::move(vocab), merges, std::move(opt));
     impl->decoder = tok::Decoder({tok::make_stage(tok::DecoderStage::Kind::byte_level)});
     if (md.get_bool("tokenizer.ggml.add_bos_token", false) && bos) impl->post_prefix.push_back(*bos);
     if (md.get_bool("tokenizer.ggml.add_eos_token", false) && eos) impl->post_suffix.push_back(*eos);
@@ -184,17 +183,16 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
     // pieces without "##"; undo that to get the WordPiece vocabulary back.
     bool cased = false;
     for (size_t i = 0; i < n; ++i) {
-      std::string s = tokens[i];
+      std::string& s = vocab[i];
       if (types[i] == normal) {
         if (s.compare(0, metaspace.size(), metaspace) == 0) s.erase(0, metaspace.size());
         else s.insert(0, "##");
         for (char c : s) cased = cased || (c >= 'A' && c <= 'Z');
       }
-      vocab.emplace_back(std::move(s), static_cast<int32_t>(i));
     }
     add_special_tokens(false);
-    const std::string unk_text = unk ? vocab[static_cast<size_t>(*unk)].first : std::string("[UNK]");
-    impl->model = tok::make_wordpiece_model(vocab, unk_text, "##", 100);
+    const std::string unk_text = unk ? vocab[static_cast<size_t>(*unk)] : std::string("[UNK]");
+    impl->model = tok::make_wordpiece_model(std::move(vocab), unk_text, "##", 100);
     impl->normalizer = tok::make_bert_normalizer(true, true, std::nullopt, !cased);
     impl->pre_tokenizer = tok::make_bert_pre_tokenizer();
     tok::DecoderStage wp = tok::make_stage(tok::DecoderStage::Kind::wordpiece, "##");

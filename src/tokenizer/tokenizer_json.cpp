@@ -322,11 +322,11 @@ tok::ModelPtr parse_model(const JsonReader& j, element model) {
         }
       }
     }
-    return tok::make_bpe_model(parse_vocab(j, model), merges, std::move(opt));
+    return tok::make_bpe_model(tok::tokens_by_id(parse_vocab(j, model)), merges, std::move(opt));
   }
   if (type == "WordPiece") {
     auto max_chars = j.field(model, "max_input_chars_per_word");
-    return tok::make_wordpiece_model(parse_vocab(j, model), j.get_string(model, "unk_token", "[UNK]"),
+    return tok::make_wordpiece_model(tok::tokens_by_id(parse_vocab(j, model)), j.get_string(model, "unk_token", "[UNK]"),
                                      j.get_string(model, "continuing_subword_prefix", "##"),
                                      max_chars ? static_cast<size_t>(j.as_int(*max_chars, "max_input_chars_per_word")) : 100);
   }

@@ -9,9 +9,9 @@ namespace {
 
 class WordPieceModel final : public Model {
  public:
-  WordPieceModel(std::vector<std::pair<std::string, int32_t>> vocab, std::string unk, std::string prefix, size_t max_chars)
+  WordPieceModel(std::vector<std::string> tokens, std::string unk, std::string prefix, size_t max_chars)
       : prefix_(std::move(prefix)), max_chars_(max_chars) {
-    vocab_.build(std::move(vocab));
+    vocab_.build(std::move(tokens));
     unk_id_ = vocab_.find(unk);
     if (unk_id_ < 0) fail(ErrorCode::invalid_model_file, "[tokenizer] WordPiece unk_token '{}' is not in the vocabulary", unk);
   }
@@ -58,9 +58,9 @@ class WordPieceModel final : public Model {
 
 }  // namespace
 
-ModelPtr make_wordpiece_model(std::vector<std::pair<std::string, int32_t>> vocab, std::string unk_token,
+ModelPtr make_wordpiece_model(std::vector<std::string> tokens, std::string unk_token,
                               std::string continuing_subword_prefix, size_t max_input_chars_per_word) {
-  return std::make_unique<WordPieceModel>(std::move(vocab), std::move(unk_token), std::move(continuing_subword_prefix),
+  return std::make_unique<WordPieceModel>(std::move(tokens), std::move(unk_token), std::move(continuing_subword_prefix),
                                           max_input_chars_per_word);
 }
 

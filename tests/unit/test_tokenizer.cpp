@@ -1,12 +1,19 @@
 // Tokenizer behaviour beyond the goldens: the streaming detokenizer, invalid UTF-8 input,
-// vocabulary queries, GGUF-less errors and load failures (code and message).
+// vocabulary queries, GGUF-less errors and load failures (code and message), and SentencePiece
+// BPE by score against the merges list HF derives from the scores.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
+#include <random>
 #include <string>
+#include <unordered_map>
 
 #include "ollm/error.hpp"
+#include "ollm/gguf.hpp"
 #include "ollm/tokenizer.hpp"
+#include "tokenizer/model.hpp"
 #include "tokenizer/unicode.hpp"
 #include "tokenizer_test_support.hpp"
 
@@ -174,4 +181,221 @@ TEST_CASE("a minimal in-memory tokenizer.json works end to end") {
   CHECK(tok.encode("AB", false) == std::vector<int32_t>{2});
   CHECK(tok.encode("<s>", false, false) == std::vector<int32_t>{});  // '<', 's', '>' are not in this vocabulary
   CHECK(tok.decode(std::vector<int32_t>{3, 2, 1}, true) == "abb");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SentencePiece BPE by score (GGUF "llama"). ollm ranks each pair when it sees it instead of
+// deriving HF's merges list; the reference below derives that list as HF's SentencePieceExtractor
+// does (what ollm did at load time before, checked against the Gemma goldens) and runs plain BPE
+// on it. Random small vocabularies stress what the goldens cannot: equal scores, a string under
+// several ids, non-mergeable tokens, pairs that overlap (ab|aba|ba), byte fallback, long words.
+namespace {
+
+struct ScoredVocab {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<bool> mergeable;
+  std::vector<int32_t> types;  // GGUF token types
+};
+
+class ReferenceSpmBpe {
+ public:
+  explicit ReferenceSpmBpe(const ScoredVocab& v) : v_(v) {
+    for (size_t id = 0; id < v.tokens.size(); ++id)
+      if (!v.tokens[id].empty()) first_.emplace(v.tokens[id], static_cast<int32_t>(id));
+    struct Candidate {
+      float score;
+      int32_t len_l, len_r, merged, left, right;
+    };
+    std::vector<Candidate> cands;
+    for (size_t id = 0; id < v.tokens.size(); ++id) {
+      const std::string& t = v.tokens[id];
+      if (!v.mergeable[id] || t.empty()) continue;
+      int32_t total = 0, left_chars = 0;
+      for (size_t i = 0; i < t.size(); i += ollm::tok::utf8_len(static_cast<unsigned char>(t[i]))) ++total;
+      for (size_t k = ollm::tok::utf8_len(static_cast<unsigned char>(t[0])); k < t.size();
+           k += ollm::tok::utf8_len(static_cast<unsigned char>(t[k]))) {
+        ++left_chars;
+        const int32_t l = first(t.substr(0, k)), r = first(t.substr(k));
+        if (l >= 0 && r >= 0) cands.push_back({v.scores[id], left_chars, total - left_chars, static_cast<int32_t>(id), l, r});
+      }
+    }
+    std::sort(cands.begin(), cands.end(), [](const Candidate& x, const Candidate& y) {
+      if (x.score != y.score) return x.score > y.score;
+      if (x.len_l != y.len_l) return x.len_l > y.len_l;
+      if (x.len_r != y.len_r) return x.len_r > y.len_r;
+      if (x.merged != y.merged) return x.merged < y.merged;
+      if (x.left != y.left) return x.left < y.left;
+      return x.right < y.right;
+    });
+    for (size_t rank = 0; rank < cands.size(); ++rank)
+      merges_[{cands[rank].left, cands[rank].right}] = {static_cast<int64_t>(rank), cands[rank].merged};
+  }
+
+  // One character per symbol (byte tokens when the character is not in the vocabulary), then the
+  // lowest-ranked adjacent pair merges, the leftmost on ties, until none is left.
+  std::vector<int32_t> encode(std::string_view word) const {
+    std::vector<int32_t> syms;
+    for (size_t i = 0; i < word.size();) {
+      const size_t start = i;
+      ollm::tok::next_cp(word, i);
+      const std::string_view c = word.substr(start, i - start);
+      if (const int32_t id = first(c); id >= 0) {
+        syms.push_back(id);
+        continue;
+      }
+      for (unsigned char b : c) {
+        char name[8];
+        std::snprintf(name, sizeof name, "<0x%02X>", b);
+        syms.push_back(first(name));
+      }
+    }
+    constexpr int64_t none = INT64_MAX;
+    auto rank_at = [&](size_t i) {
+      const auto it = merges_.find({syms[i], syms[i + 1]});
+      return it == merges_.end() ? none : it->second.first;
+    };
+    std::vector<int64_t> ranks;
+    for (size_t i = 0; i + 1 < syms.size(); ++i) ranks.push_back(rank_at(i));
+    for (;;) {
+      const auto best = std::min_element(ranks.begin(), ranks.end());
+      if (best == ranks.end() || *best == none) return syms;
+      const auto i = static_cast<size_t>(best - ranks.begin());
+      syms[i] = merges_.at({syms[i], syms[i + 1]}).second;
+      syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      ranks.erase(ranks.begin() + static_cast<std::ptrdiff_t>(i));
+      if (i + 1 < syms.size()) ranks[i] = rank_at(i);
+      if (i > 0) ranks[i - 1] = rank_at(i - 1);
+    }
+  }
+
+ private:
+  int32_t first(std::string_view s) const {
+    const auto it = first_.find(std::string(s));
+    return it == first_.end() ? -1 : it->second;
+  }
+  struct PairHash {
+    size_t operator()(const std::pair<int32_t, int32_t>& p) const {
+      return std::hash<int64_t>()((static_cast<int64_t>(p.first) << 32) ^ p.second);
+    }
+  };
+  const ScoredVocab& v_;
+  std::unordered_map<std::string, int32_t> first_;
+  std::unordered_map<std::pair<int32_t, int32_t>, std::pair<int64_t, int32_t>, PairHash> merges_;
+};
+
+const std::vector<std::string> spm_chars = {"a", "b", "c", "\xE2\x96\x81", "\xC3\xA9", "\xF0\x9D\x95\x8F"};  // a b c ▁ é 𝕏
+
+// <unk>, <s>, </s>, 256 byte tokens, the characters (some missing: byte fallback), then random
+// pieces of 2-6 characters with scores from a small set (many ties), some repeated strings and
+// some not mergeable (control/unused pieces whose strings are also pieces).
+ScoredVocab random_scored_vocab(std::mt19937& rng, bool allow_duplicates) {
+  ScoredVocab v;
+  auto add = [&](std::string s, float score, int32_t type) {
+    v.tokens.push_back(std::move(s));
+    v.scores.push_back(score);
+    v.types.push_back(type);
+    v.mergeable.push_back(type == 1 || type == 4);
+  };
+  add("<unk>", 0, 2);
+  add("<s>", 0, 3);
+  add("</s>", 0, 3);
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    add(name, 0, 6);
+  }
+  const float score_set[] = {0.0f, -0.0f, -1.0f, -1.0f, -2.0f, -2.5f, -3.0f, -7.0f};
+  auto score = [&] {
+    return rng() % 3 == 0 ? score_set[rng() % 8] : -static_cast<float>(rng() % 400) / 4.0f;
+  };
+  for (const std::string& c : spm_chars)
+    if (c == "a" || c == "b" || rng() % 5 != 0) add(c, score(), 1);
+  if (rng() % 2) {
+    for (const char* s : {"ab", "ba", "aba", "abab", "ababa", "babab"}) add(s, score(), 1);
+  }
+  if (rng() % 3 == 0) add("<0x7A><0x7A>", score(), 1);  // merges two byte-fallback symbols of "z"
+  const size_t n = 20 + rng() % 150;
+  const size_t first_piece = v.tokens.size();
+  for (size_t k = 0; k < n; ++k) {
+    std::string s;
+    if (allow_duplicates && k > 0 && rng() % 8 == 0) {
+      s = v.tokens[first_piece + rng() % k];
+    } else {
+      const size_t len = 2 + rng() % 5;
+      for (size_t c = 0; c < len; ++c) s += spm_chars[rng() % (rng() % 2 ? 3 : spm_chars.size())];
+    }
+    const int32_t type = !allow_duplicates ? 1 : rng() % 7 == 0 ? 3 : rng() % 9 == 0 ? 4 : 1;
+    add(std::move(s), score(), type);
+  }
+  return v;
+}
+
+std::string random_spm_word(std::mt19937& rng, size_t len) {
+  std::string w;
+  for (size_t i = 0; i < len; ++i) w += rng() % 40 == 0 ? "z" : spm_chars[rng() % (rng() % 3 ? 3 : spm_chars.size())];
+  return w;
+}
+
+std::string show_ids(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (int32_t id : ids) s += std::to_string(id) + " ";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer: SentencePiece BPE by score encodes as the merges HF derives from the scores") {
+  std::mt19937 rng(20261123);
+  size_t words = 0, bad = 0;
+  for (int round = 0; round < 150; ++round) {
+    const ScoredVocab v = random_scored_vocab(rng, round % 2 == 1);
+    const ReferenceSpmBpe ref(v);
+    ollm::tok::BpeOptions opt;
+    opt.byte_fallback = true;
+    opt.fuse_unk = true;
+    opt.unk_token = "<unk>";
+    const auto model = ollm::tok::make_bpe_model_from_scores(v.tokens, v.scores, v.mergeable, opt);
+    for (int k = 0; k < 40; ++k) {
+      // Up to 96 symbols the model scans, above it uses a heap: both are covered.
+      const size_t len = k % 8 == 7 ? 97 + rng() % 250 : 1 + rng() % 40;
+      const std::string w = random_spm_word(rng, len);
+      std::vector<int32_t> got;
+      model->tokenize(w, got);
+      const auto want = ref.encode(w);
+      ++words;
+      if (got != want && ++bad <= 5) MESSAGE("round " << round << " word '" << w << "'\n  want " << show_ids(want) << "\n  got  " << show_ids(got));
+    }
+  }
+  MESSAGE(words << " words, " << bad << " mismatches");
+  CHECK(bad == 0);
+}
+
+TEST_CASE("a GGUF SentencePiece vocabulary encodes text through normalizer and scores") {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    const ScoredVocab v = random_scored_vocab(rng, false);
+    ollm::GgufWriter w;
+    w.set("general.architecture", "llama");
+    w.set("tokenizer.ggml.model", "llama");
+    w.set("tokenizer.ggml.tokens", ollm::GgufArray{v.tokens});
+    w.set("tokenizer.ggml.scores", ollm::GgufArray{v.scores});
+    w.set("tokenizer.ggml.token_type", ollm::GgufArray{v.types});
+    w.set("tokenizer.ggml.unknown_token_id", uint32_t{0});
+    w.set("tokenizer.ggml.bos_token_id", uint32_t{1});
+    w.set("tokenizer.ggml.eos_token_id", uint32_t{2});
+    const std::vector<uint8_t> bytes = w.to_bytes();
+    const auto tok = ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "scored.gguf"));
+    const ReferenceSpmBpe ref(v);
+    for (int k = 0; k < 20; ++k) {
+      std::string text = random_spm_word(rng, 1 + rng() % 12);
+      for (int extra = static_cast<int>(rng() % 4); extra > 0; --extra) text += " " + random_spm_word(rng, 1 + rng() % 12);
+      // Prepend U+2581 and replace spaces with it, then BPE over the whole text (no pre-tokenizer).
+      std::string normalized = "\xE2\x96\x81";
+      for (char c : text) normalized += c == ' ' ? std::string("\xE2\x96\x81") : std::string(1, c);
+      std::vector<int32_t> want{1};
+      for (int32_t id : ref.encode(normalized)) want.push_back(id);
+      CHECK_MESSAGE(tok.encode(text) == want, "text '" << text << "'");
+    }
+  }
 }
