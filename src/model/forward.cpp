@@ -195,20 +195,25 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
 void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads) {
   const auto& c = config_;
   const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
-  grow(act_, n * c.ffn);
+  const float* act = nullptr;
   if (lw.fused_gate_up) {
+    grow(act_, n * c.ffn);
     grow(up_, n * 2 * c.ffn);
     linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
     cpu::gated_activation(c.activation, up_.data(), up_.data() + c.ffn, act_.data(), n, c.ffn, 2 * c.ffn, 2 * c.ffn);
+    act = act_.data();
   } else {
+    // The activation overwrites gate_ in place: one [n, ffn] buffer less (tens of MB for a
+    // 512-row prefill chunk) in peak resident memory.
     grow(gate_, n * c.ffn);
     grow(up_, n * c.ffn);
     linear(lw.gate, h_.data(), n, gate_.data(), pool, n_threads);
     linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
-    cpu::gated_activation(c.activation, gate_.data(), up_.data(), act_.data(), n, c.ffn, c.ffn, c.ffn);
+    cpu::gated_activation(c.activation, gate_.data(), up_.data(), gate_.data(), n, c.ffn, c.ffn, c.ffn);
+    act = gate_.data();
   }
   grow(o_, n * c.hidden);
-  linear(lw.down, act_.data(), n, o_.data(), pool, n_threads);
+  linear(lw.down, act, n, o_.data(), pool, n_threads);
 }
 
 void DecoderRunner::moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads) {
