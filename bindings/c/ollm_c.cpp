@@ -1,5 +1,6 @@
 // C ABI, part 1: library information, errors, logging, models, tokenizers and chat templates.
 // Every entry point catches everything (c_api_support.hpp) and maps it to a status code.
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 

@@ -132,6 +132,10 @@ class Library:
         if not table:
             raise Error(3, f"the library does not provide ollm API version {API_VERSION}")
         self.api = table.contents
+        # A table shorter than this file's would mean a library older than API_VERSION claims.
+        if self.api.struct_size < ctypes.sizeof(Api):
+            raise Error(3, f"the library's function table has {self.api.struct_size} bytes, "
+                           f"this binding expects {ctypes.sizeof(Api)}")
         self.version = self.api.version_string().decode()
 
     def check(self, status: int) -> None:
