@@ -3,7 +3,9 @@
 #  1. Release build (gcc; the CUDA backend too when the toolkit is installed) and every test,
 #     including the real Gemma 3 270M checks (the model is fetched first);
 #  2. the same tests built with clang under AddressSanitizer + UndefinedBehaviorSanitizer;
-#  3. every libFuzzer target for OLLM_FUZZ_SECONDS (default 60) each, on the sanitizer build.
+#  3. a ThreadSanitizer build of the engine and thread-pool tests;
+#  4. a static libollm built with the vcpkg port's default options, installed, and consumed;
+#  5. every libFuzzer target for OLLM_FUZZ_SECONDS (default 60) each, on the sanitizer build.
 # Ends with one line "N passed, N failed" counting test cases and fuzzers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +36,19 @@ TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$root/build-tsan" --output-on-fai
   -R "sequences batched|two threads|cancel from another|session reuses|thread pool|parallel_for|exception in any worker" \
   2>&1 | tee "$logs/tsan.log"
 
+echo "== Static libollm with the vcpkg port's default options (onednn on, cuda off): build, install, consumers"
+# The configuration ports/ollm/portfile.cmake passes for the default feature set on x64-linux
+# (a static triplet), built for real and consumed through find_package and pkg-config --static.
+static_status=0
+version=$(sed -n 's/^project(ollm VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+{
+  cmake -S "$root" -B "$root/build-static" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+    -DOLLM_CUDA=OFF -DOLLM_ONEDNN=ON -DOLLM_BUILD_TESTS=OFF -DOLLM_BUILD_EXAMPLES=OFF -DOLLM_BUILD_FUZZERS=OFF &&
+  cmake --build "$root/build-static" -j "$jobs" &&
+  "$root/tests/packaging/consumer_test.sh" "$root/build-static" "$root/build-static/consumer_work" "$version" \
+    "$(command -v cmake)" Ninja "$(command -v ninja)" "$(command -v cc)" "$(command -v c++)" "$(command -v pkg-config)"
+} 2>&1 | tee "$logs/static.log" || static_status=1
+
 echo "== Fuzzers"
 fuzz_status=0
 "$root/scripts/run-fuzzers.sh" "$root/build-asan" "${OLLM_FUZZ_SECONDS:-60}" 2>&1 | tee "$logs/fuzz.log" || fuzz_status=1
@@ -44,6 +59,7 @@ for log in "$logs/release.log" "$logs/asan.log" "$logs/tsan.log"; do
   total=$(count 'out of [0-9]+' "$log"); bad=$(count '[0-9]+ tests failed' "$log")
   passed=$((passed + ${total:-0} - ${bad:-0})); failed=$((failed + ${bad:-0}))
 done
+if [ "$static_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fuzzers=$(grep -c '^== fuzz_' "$logs/fuzz.log" || true)
 fuzz_failed=$(grep -c '^FAILED: fuzz_' "$logs/fuzz.log" || true)
 passed=$((passed + fuzzers - fuzz_failed)); failed=$((failed + fuzz_failed))

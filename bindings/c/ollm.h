@@ -17,6 +17,8 @@
      number of threads. An ollm_engine is driven from one thread at a time; ollm_engine_cancel and
      ollm_engine_cancel_all may be called from any thread. Callbacks run on the calling thread
      (the loading thread for progress, the driving thread for tokens).
+   - Enumerations cross the boundary as int32_t parameters and fields (a C enum's size is the
+     compiler's choice, and an out-of-range value must be refused, not undefined behaviour).
    - dlopen users: resolve only ollm_get_api and call through the table (see the end of this file).
 
    Grows append-only: existing declarations never change meaning. */
@@ -102,7 +104,7 @@ OLLM_API const char* ollm_build_info(void);
    the same thread; owned by the library. */
 OLLM_API const char* ollm_last_error(void);
 /* "OLLM_ERR_IO" etc.; static storage. */
-OLLM_API const char* ollm_status_name(ollm_status status);
+OLLM_API const char* ollm_status_name(int32_t status);
 /* Frees memory the library allocated for the caller (NULL accepted). */
 OLLM_API void ollm_free(void* p);
 
@@ -110,7 +112,7 @@ OLLM_API void ollm_free(void* p);
    fn == NULL removes the sink (the default: the library never prints). Process-wide; thread-safe;
    fn may be called from any thread that runs library code. */
 typedef void (*ollm_log_fn)(void* user_data, ollm_log_level level, const char* message);
-OLLM_API ollm_status ollm_set_log_callback(ollm_log_fn fn, void* user_data, ollm_log_level min_level);
+OLLM_API ollm_status ollm_set_log_callback(ollm_log_fn fn, void* user_data, int32_t min_level);
 
 /* ---- Model description without the weights ------------------------------------------------- */
 
@@ -231,7 +233,7 @@ typedef struct ollm_engine_options {
   int32_t threads;           /* 0: the model's default (ollm_model_options.threads) */
   int64_t kv_cache_tokens;   /* KV budget in tokens shared by all sequences (default 4096) */
   uint64_t kv_cache_bytes;   /* or in bytes, when non-zero and smaller */
-  ollm_kv_type kv_type;      /* default OLLM_KV_F16 */
+  int32_t kv_type;           /* an ollm_kv_type; default OLLM_KV_F16 */
   int32_t max_sequences;     /* sequences advanced together per step (default 8) */
   int64_t max_batch_tokens;  /* tokens per step (default 512) */
 } ollm_engine_options;
@@ -292,7 +294,7 @@ OLLM_API ollm_status ollm_engine_logits(ollm_engine* engine, const int32_t* ids,
 /* The model's final-norm hidden states of ids: [n_ids, hidden] (OLLM_POOLING_NONE) or [hidden]
    (MEAN / LAST); normalize != 0 scales each vector to unit length. Free with ollm_free. */
 OLLM_API ollm_status ollm_engine_embeddings(ollm_engine* engine, const int32_t* ids, size_t n_ids,
-                                            ollm_pooling pooling, int normalize, float** embeddings,
+                                            int32_t pooling, int normalize, float** embeddings,
                                             size_t* n_floats);
 /* Tokens of KV cache not held by any sequence or session; -1 when engine is NULL. */
 OLLM_API int64_t ollm_engine_kv_free_tokens(const ollm_engine* engine);
@@ -320,9 +322,9 @@ typedef struct ollm_api {
   const char* (*version_string)(void);
   const char* (*build_info)(void);
   const char* (*last_error)(void);
-  const char* (*status_name)(ollm_status status);
+  const char* (*status_name)(int32_t status);
   void (*free)(void* p);
-  ollm_status (*set_log_callback)(ollm_log_fn fn, void* user_data, ollm_log_level min_level);
+  ollm_status (*set_log_callback)(ollm_log_fn fn, void* user_data, int32_t min_level);
   void (*model_options_init)(ollm_model_options* options);
   ollm_status (*model_load)(const char* path, const ollm_model_options* options, ollm_model** out);
   void (*model_destroy)(ollm_model* model);
@@ -383,7 +385,7 @@ typedef struct ollm_api {
   ollm_status (*engine_reset_session)(ollm_engine* engine, uint64_t session);
   ollm_status (*engine_logits)(ollm_engine* engine, const int32_t* ids, size_t n_ids, float** logits,
                                size_t* n_floats);
-  ollm_status (*engine_embeddings)(ollm_engine* engine, const int32_t* ids, size_t n_ids, ollm_pooling pooling,
+  ollm_status (*engine_embeddings)(ollm_engine* engine, const int32_t* ids, size_t n_ids, int32_t pooling,
                                    int normalize, float** embeddings, size_t* n_floats);
   int64_t (*engine_kv_free_tokens)(const ollm_engine* engine);
   void (*result_destroy)(ollm_result* result);

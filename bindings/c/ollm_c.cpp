@@ -88,7 +88,7 @@ const char* ollm_build_info(void) {
 
 const char* ollm_last_error(void) { return last_error().c_str(); }
 
-const char* ollm_status_name(ollm_status status) {
+const char* ollm_status_name(int32_t status) {
   switch (status) {
     case OLLM_OK: return "OLLM_OK";
     case OLLM_ERR_INVALID_ARGUMENT: return "OLLM_ERR_INVALID_ARGUMENT";
@@ -105,10 +105,10 @@ const char* ollm_status_name(ollm_status status) {
 
 void ollm_free(void* p) { std::free(p); }
 
-ollm_status ollm_set_log_callback(ollm_log_fn fn, void* user_data, ollm_log_level min_level) {
+ollm_status ollm_set_log_callback(ollm_log_fn fn, void* user_data, int32_t min_level) {
   return guarded([&] {
     if (min_level < OLLM_LOG_DEBUG || min_level > OLLM_LOG_OFF)
-      invalid("[c-api] ollm_set_log_callback: min_level " + std::to_string(static_cast<int>(min_level)) +
+      invalid("[c-api] ollm_set_log_callback: min_level " + std::to_string(min_level) +
               " is not an ollm_log_level");
     if (fn == nullptr) {
       ollm::set_log_callback({}, ollm::LogLevel::off);

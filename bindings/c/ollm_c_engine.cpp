@@ -14,14 +14,14 @@ ollm_sampler* checked(ollm_sampler* s, const char* function) {
   return s;
 }
 
-ollm::DType kv_dtype(ollm_kv_type t) {
+ollm::DType kv_dtype(int32_t t) {
   switch (t) {
     case OLLM_KV_F16: return ollm::DType::f16;
     case OLLM_KV_BF16: return ollm::DType::bf16;
     case OLLM_KV_F32: return ollm::DType::f32;
     case OLLM_KV_Q8_0: return ollm::DType::q8_0;
   }
-  invalid("[c-api] ollm_engine_create: kv_type " + std::to_string(static_cast<int>(t)) + " is not an ollm_kv_type");
+  invalid("[c-api] ollm_engine_create: kv_type " + std::to_string(t) + " is not an ollm_kv_type");
 }
 
 // The C++ request for the caller's options; the callback forwards text pieces.
@@ -260,7 +260,7 @@ ollm_status ollm_engine_logits(ollm_engine* engine, const int32_t* ids, size_t n
   });
 }
 
-ollm_status ollm_engine_embeddings(ollm_engine* engine, const int32_t* ids, size_t n_ids, ollm_pooling pooling,
+ollm_status ollm_engine_embeddings(ollm_engine* engine, const int32_t* ids, size_t n_ids, int32_t pooling,
                                    int normalize, float** embeddings, size_t* n_floats) {
   return guarded([&] {
     ollm::Engine& e = engine_of(engine, "ollm_engine_embeddings");
@@ -268,7 +268,7 @@ ollm_status ollm_engine_embeddings(ollm_engine* engine, const int32_t* ids, size
     require(embeddings, "ollm_engine_embeddings", "embeddings");
     require(n_floats, "ollm_engine_embeddings", "n_floats");
     if (pooling != OLLM_POOLING_NONE && pooling != OLLM_POOLING_MEAN && pooling != OLLM_POOLING_LAST)
-      invalid("[c-api] ollm_engine_embeddings: pooling " + std::to_string(static_cast<int>(pooling)) +
+      invalid("[c-api] ollm_engine_embeddings: pooling " + std::to_string(pooling) +
               " is not an ollm_pooling");
     const std::vector<float> v =
         e.embeddings(std::span<const int32_t>(ids, n_ids), static_cast<ollm::Pooling>(pooling), normalize != 0);

@@ -211,7 +211,7 @@ TEST_CASE("C ABI: sampling settings, stop strings, sessions, logits and embeddin
   CHECK(n_floats == 256);
   CHECK(std::vector<float>(emb, emb + n_floats) == cpp.embeddings(prompt_ids, ollm::Pooling::mean, true));
   ollm_free(emb);
-  CHECK(ollm_engine_embeddings(engine, prompt_ids.data(), prompt_ids.size(), static_cast<ollm_pooling>(9), 0, &emb,
+  CHECK(ollm_engine_embeddings(engine, prompt_ids.data(), prompt_ids.size(), 9, 0, &emb,
                                &n_floats) == OLLM_ERR_INVALID_ARGUMENT);
   CHECK(ollm_engine_kv_free_tokens(engine) == 4096);
   ollm_engine_destroy(engine);
@@ -303,8 +303,16 @@ TEST_CASE("C ABI: errors name the problem and leave out-parameters alone") {
   CHECK(no_template == reinterpret_cast<ollm_chat_template*>(0x1));
   CHECK(ollm_chat_template_parse("{% if %}", &no_template) == OLLM_ERR_INVALID_MODEL_FILE);
   CHECK(std::string(ollm_last_error()).find("line 1") != std::string::npos);
-  CHECK(ollm_set_log_callback(nullptr, nullptr, static_cast<ollm_log_level>(17)) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(ollm_set_log_callback(nullptr, nullptr, 17) == OLLM_ERR_INVALID_ARGUMENT);
   CHECK(std::string(ollm_status_name(OLLM_ERR_IO)) == "OLLM_ERR_IO");
+  CHECK(std::string(ollm_status_name(99)) == "OLLM_ERR_UNKNOWN");
+  ollm_engine_options eo;
+  ollm_engine_options_init(&eo);
+  eo.kv_type = 42;
+  ollm_engine* no_engine = nullptr;
+  CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("kv_type 42") != std::string::npos);
+  CHECK(no_engine == nullptr);
   ollm_engine_destroy(engine);
   ollm_engine_destroy(nullptr);
   ollm_model_destroy(model);
