@@ -117,7 +117,7 @@ void interleave(const int8_t (*rows)[gemm_group], int len, int8_t* q) {
 // x: [m, k] f32 row-major (stride x_stride) · a: tiles [tile_begin, tile_end) of gemm_mr rows
 void gemm_quantize_tiles(const float* x, int64_t x_stride, int64_t m, int64_t tile_begin,
                          int64_t tile_end, const ActTiles& a) {
-  const int64_t k = a.k, subs = k / a.sub, groups = gemm_groups(k);
+  const int64_t k = a.k, subs = k / a.sub, groups = gemm_groups(k, a.group);
   alignas(64) int8_t rows[mr][gemm_group];
   int32_t sums16[mr][gemm_group / 16];
   for (int64_t t = tile_begin; t < tile_end; ++t) {
@@ -127,8 +127,8 @@ void gemm_quantize_tiles(const float* x, int64_t x_stride, int64_t m, int64_t ti
     int16_t* qsum16 = a.qsum16 != nullptr ? a.qsum16 + t * mr * subs : nullptr;
     float* scale = a.scale + t * mr * groups;
     for (int64_t g = 0; g < groups; ++g) {
-      const int64_t g0 = g * gemm_group;
-      const int len = static_cast<int>(std::min<int64_t>(gemm_group, k - g0));
+      const int64_t g0 = g * a.group;
+      const int len = static_cast<int>(std::min<int64_t>(a.group, k - g0));
       for (int r = 0; r < mr; ++r) {
         const int64_t row = t * mr + r;
         if (row < m) {

@@ -89,7 +89,7 @@ void gemm_run_int8(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   const int64_t n_passes = (m + int8_max_pass_rows - 1) / int8_max_pass_rows;
   const int64_t pass_rows = ((m + n_passes - 1) / n_passes + gemm_mr - 1) / gemm_mr * gemm_mr;
   const int64_t max_tiles = (pass_rows + gemm_mr - 1) / gemm_mr;
-  const int64_t subs = k / f.sub, groups = gemm_groups(k);
+  const int64_t subs = k / f.sub, groups = gemm_groups(k, f.unit);
   const size_t q_bytes = static_cast<size_t>(max_tiles * gemm_mr * k);
   const size_t meta_bytes = static_cast<size_t>(max_tiles * gemm_mr) * (10 * subs + 4 * groups);
   auto* base = static_cast<uint8_t*>(act_buffer.get(q_bytes + meta_bytes));
@@ -102,6 +102,7 @@ void gemm_run_int8(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   a.k = k;
   a.sub = f.sub;
   a.bias = f.bias;
+  a.group = f.unit;
 
   for (int64_t r0 = 0; r0 < m; r0 += pass_rows) {
     const int64_t rows = std::min(pass_rows, m - r0);

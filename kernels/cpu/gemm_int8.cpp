@@ -32,6 +32,7 @@ struct TileArgs {
   const float* qsum;      // [kc/sub][mr]
   const int16_t* qsum16;  // [kc/sub/2][mr][2] (integer mins only)
   const float* ascale;    // [groups][mr]
+  int group;              // activation elements per scale: 32 or 256 (ActTiles::group)
   const uint8_t* panel;   // packed blocks (and unit tails), see gemm_int8.hpp
   int64_t kc;
   float* y;               // y[row0][col0], row stride y_stride
@@ -59,8 +60,8 @@ void tile_kernel(const TileArgs& t) {
 
   __m512 out[mr][2];
   for (int r = 0; r < mr; ++r) out[r][0] = out[r][1] = _mm512_setzero_ps();
-  for (int64_t g0 = 0; g0 < t.kc; g0 += gemm_group) {
-    const int64_t glen = std::min<int64_t>(gemm_group, t.kc - g0);
+  for (int64_t g0 = 0; g0 < t.kc; g0 += t.group) {
+    const int64_t glen = std::min<int64_t>(t.group, t.kc - g0);
     __m512 s[mr][2];
     for (int r = 0; r < mr; ++r) s[r][0] = s[r][1] = _mm512_setzero_ps();
     for (int64_t b = 0; b < glen; b += gemm_block) {
@@ -159,8 +160,8 @@ void tile_kernel(const TileArgs& t) {
   const uint8_t* panel = t.panel;
 
   float out[mr][nr] = {};
-  for (int64_t g0 = 0; g0 < t.kc; g0 += gemm_group) {
-    const int64_t glen = std::min<int64_t>(gemm_group, t.kc - g0);
+  for (int64_t g0 = 0; g0 < t.kc; g0 += t.group) {
+    const int64_t glen = std::min<int64_t>(t.group, t.kc - g0);
     float s[mr][nr] = {};
     for (int64_t b = 0; b < glen; b += gemm_block) {
       const uint8_t* codes = panel;
@@ -233,7 +234,7 @@ TileFn tile_fn(const Int8Format& f) noexcept {
 void gemm_int8_panels(const WeightMatrix& w, const Int8Format& f, const ActTiles& a, int64_t m,
                       PanelQueue& groups, int64_t kc_max, float* y, int64_t y_stride, uint8_t* scratch) {
   const TileFn tile = tile_fn(f);
-  const int64_t k = a.k, subs = k / a.sub, act_groups = gemm_groups(k);
+  const int64_t k = a.k, subs = k / a.sub, act_groups = gemm_groups(k, a.group);
   const int64_t tiles = (m + mr - 1) / mr;
   const int64_t group_cols = gemm_panel_group * nr;
   const size_t unit_bytes = dtype_traits(w.type)->block_bytes;
@@ -270,7 +271,8 @@ void gemm_int8_panels(const WeightMatrix& w, const Int8Format& f, const ActTiles
         args.corr = a.corr + t * mr * subs + (k0 / a.sub) * mr;
         args.qsum = a.qsum + t * mr * subs + (k0 / a.sub) * mr;
         args.qsum16 = a.qsum16 != nullptr ? a.qsum16 + t * mr * subs + (k0 / a.sub) * mr : nullptr;
-        args.ascale = a.scale + t * mr * act_groups + (k0 / gemm_group) * mr;
+        args.ascale = a.scale + t * mr * act_groups + (k0 / a.group) * mr;
+        args.group = a.group;
         args.kc = kc;
         args.y_stride = y_stride;
         args.rows = static_cast<int>(std::min<int64_t>(mr, m - t * mr));

@@ -26,7 +26,7 @@ namespace ollm::cpu {
 
 inline constexpr int gemm_mr = 6;       // activation rows per register tile
 inline constexpr int gemm_nr = 32;      // output columns (weight rows) per packed panel
-inline constexpr int gemm_group = 256;  // activation elements per int8 scale
+inline constexpr int gemm_group = 256;  // activation elements per int8 scale (K-quant formats; legacy: 32)
 inline constexpr int gemm_block = 32;   // elements per packed weight block (8 vpdpbusd steps)
 inline constexpr int gemm_panel_group = 2;  // panels packed together and run over each activation tile
 
@@ -91,7 +91,7 @@ constexpr size_t int8_tail_offset(const Int8Format& f, int64_t u) noexcept {
 //   corr  + t*mr*(k/sub)     [k/sub][mr] int32  -bias * sum(q) over each weight sub-block
 //   qsum  + t*mr*(k/sub)     [k/sub][mr] f32     sum(q) (for float mins)
 //   qsum16 + t*mr*(k/sub)    [k/sub/2][mr][2] int16  sum(q) of sub-block pairs (integer mins)
-//   scale + t*mr*groups      [groups][mr] f32    d_a per 256 elements (NaN if the group had a
+//   scale + t*mr*groups      [groups][mr] f32    d_a per `group` elements (NaN if the group had a
 //                                                NaN or infinity, so the outputs become NaN)
 struct ActTiles {
   int8_t* q = nullptr;
@@ -102,6 +102,10 @@ struct ActTiles {
   int64_t k = 0;
   int sub = 32;
   int bias = 0;
+  // Activation elements per scale: the weight format's decode unit, 32 for the legacy formats
+  // and 256 for K-quants, exactly as the decode path quantizes them (matmul.hpp), so a row gives
+  // the same values whichever path a batch sends it through.
+  int group = gemm_group;
 };
 
 // Hands out the panels of one GEMM to whichever thread asks next, so a thread that is descheduled
@@ -115,7 +119,7 @@ struct PanelQueue {
   }
 };
 
-constexpr int64_t gemm_groups(int64_t k) noexcept { return (k + gemm_group - 1) / gemm_group; }
+constexpr int64_t gemm_groups(int64_t k, int group = gemm_group) noexcept { return (k + group - 1) / group; }
 
 }  // namespace ollm::cpu
 

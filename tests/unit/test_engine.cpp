@@ -12,6 +12,7 @@
 
 #include "ollm/engine.hpp"
 #include "ollm/error.hpp"
+#include "ollm/quantize.hpp"
 
 namespace fs = std::filesystem;
 using namespace ollm;
@@ -185,4 +186,33 @@ TEST_CASE("a Q8_0 KV cache gives logits close to the F32 cache's and the same gr
   CHECK(normalized > 0.0);   // the cache really is quantized
   CHECK(normalized < 0.02);  // measured 0.0093 (2026-11-22)
   CHECK(q8.generate(greedy(ids, 4)).finish == FinishReason::length);
+}
+
+TEST_CASE("batching does not change greedy tokens on quantized weights either") {
+  // Batched rows reach the prefill GEMM where a sequence alone takes the decode path: both must
+  // compute the same values, or tokens drift with the batch's composition.
+  for (DType type : {DType::q8_0, DType::q4_0, DType::q4_k, DType::q6_k}) {
+    CAPTURE(dtype_name(type));
+    const fs::path out = fs::path(OLLM_BUILD_DIR) / ("tiny-llama-batch-" + dtype_name(type) + ".gguf");
+    QuantizeOptions q;
+    q.type = type;
+    quantize_model(fs::path(OLLM_TEST_DATA) / "models" / "llama" / "model.gguf", out, q);
+    auto model = Model::load(out);
+    EngineOptions eo;
+    eo.threads = 2;
+    eo.kv_type = DType::f32;
+    std::vector<std::vector<int32_t>> alone;
+    {
+      Engine engine(model, eo);
+      for (int i = 0; i < 8; ++i) alone.push_back(engine.generate(greedy(prompt_of(i), 12)).tokens);
+    }
+    Engine engine(model, eo);
+    std::vector<RequestId> ids;
+    for (int i = 0; i < 8; ++i) ids.push_back(engine.submit(greedy(prompt_of(i), 12)));
+    engine.run_until_done();
+    for (int i = 0; i < 8; ++i) {
+      CAPTURE(i);
+      CHECK(engine.take_result(ids[static_cast<size_t>(i)]).tokens == alone[static_cast<size_t>(i)]);
+    }
+  }
 }
