@@ -49,6 +49,11 @@ struct DecQ4_K {
   __m256i m16;
   __m128 dd;
   void load(const uint8_t* p) {
+    load_scales_mins(p);
+    qs = p + 16;
+  }
+  // d, dmin and the 6-bit scales and mins, which sit at the same offsets in Q4_K and Q5_K.
+  void load_scales_mins(const uint8_t* p) {
     dd = kq_halves(p, true);
     const __m128i sm = kq_scales_k4(p + 4);
     s8 = _mm_cvtepu8_epi16(sm);
@@ -57,7 +62,6 @@ struct DecQ4_K {
 #else
     m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
 #endif
-    qs = p + 16;
   }
 #if defined(OLLM_ISA_AVX512)
   KI chunk(int c) const {
@@ -75,38 +79,20 @@ struct DecQ4_K {
 };
 
 // Q5_K: Q4_K plus a fifth bit: bit j of qh[l] belongs to element 32j + l.
-struct DecQ5_K {
+struct DecQ5_K : DecQ4_K {
   static constexpr size_t bytes = sizeof(block_q5_K);
-  static constexpr bool separate_min = true, has_offset = false, signed_values = false;
-  const uint8_t* qs;
-  __m128i s8;
-  __m256i qh, m16;
-  __m128 dd;
+  __m256i qh;
   void load(const uint8_t* p) {
-    dd = kq_halves(p, true);
-    const __m128i sm = kq_scales_k4(p + 4);
-    s8 = _mm_cvtepu8_epi16(sm);
-#if defined(OLLM_ISA_AVX512)
-    m16 = mins_nibble_order(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
-#else
-    m16 = kq_repeat_pairs(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)));
-#endif
+    load_scales_mins(p);
     qh = loadu256(p + 16);
     qs = p + 48;
   }
 #if defined(OLLM_ISA_AVX512)
   KI chunk(int c) const {
-    const KI q = kq_weight_load64(qs + 64 * (c / 2));
-    const KI low = kq_and(c % 2 ? _mm512_srli_epi16(q, 4) : q, kq_set1_8(0x0f));
-    return kq_add_where(low, qh, 1 << first_sub(c), 1 << (first_sub(c) + 2), 0x10);
+    return kq_add_where(DecQ4_K::chunk(c), qh, 1 << first_sub(c), 1 << (first_sub(c) + 2), 0x10);
   }
-  KI scales(int c) const { return kq_expand32_pair(s8, first_sub(c)); }
 #else
-  KI chunk(int c) const {
-    const __m256i q = loadu256(qs + 32 * (c / 2));
-    return kq_add_where(kq_and(c % 2 ? _mm256_srli_epi16(q, 4) : q, kq_set1_8(0x0f)), qh, 1 << c, 0x10);
-  }
-  KI scales(int c) const { return kq_expand32(s8, c); }
+  KI chunk(int c) const { return kq_add_where(DecQ4_K::chunk(c), qh, 1 << c, 0x10); }
 #endif
 };
 

@@ -351,10 +351,7 @@ std::vector<float> Engine::Impl::every_position(std::span<const int32_t> ids, bo
   if (n == 0) fail(ErrorCode::invalid_argument, "[engine] {}: no token ids", what);
   if (n > context_limit())
     fail(ErrorCode::invalid_argument, "[engine] {}: {} tokens exceed the context limit {}", what, n, context_limit());
-  for (int32_t id : ids)
-    if (id < 0 || id >= model->vocab_size())
-      fail(ErrorCode::invalid_argument, "[engine] {}: token id {} is outside the vocabulary (0..{})", what, id,
-           model->vocab_size() - 1);
+  // Token ids are checked by the forward pass (invalid_argument naming the id).
   runtime::KvSequence kv;
   if (!runtime::reserve_tokens(cache, kv, n))
     fail(ErrorCode::invalid_argument, "[engine] {}: the KV cache has no room for {} tokens while other requests run",
