@@ -73,6 +73,9 @@ typedef enum ollm_log_level {
 } ollm_log_level;
 
 typedef enum ollm_kv_type { OLLM_KV_F16 = 0, OLLM_KV_BF16 = 1, OLLM_KV_F32 = 2, OLLM_KV_Q8_0 = 3 } ollm_kv_type;
+/* How the forward pass rounds (ollm::Numerics): ollm's own kernels, or llama.cpp's CPU rounding
+   steps reproduced so that logits track llama.cpp's (needs an F16 or F32 KV cache). */
+typedef enum ollm_numerics { OLLM_NUMERICS_STANDARD = 0, OLLM_NUMERICS_LLAMACPP = 1 } ollm_numerics;
 
 typedef enum ollm_finish_reason {
   OLLM_FINISH_NONE = 0,         /* still running */
@@ -236,6 +239,8 @@ typedef struct ollm_engine_options {
   int32_t kv_type;           /* an ollm_kv_type; default OLLM_KV_F16 */
   int32_t max_sequences;     /* sequences advanced together per step (default 8) */
   int64_t max_batch_tokens;  /* tokens per step (default 512) */
+  int32_t numerics;          /* an ollm_numerics; default OLLM_NUMERICS_STANDARD (a later field:
+                                an older caller's shorter struct gets the default) */
 } ollm_engine_options;
 
 OLLM_API void ollm_engine_options_init(ollm_engine_options* options);

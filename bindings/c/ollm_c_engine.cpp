@@ -24,6 +24,14 @@ ollm::DType kv_dtype(int32_t t) {
   invalid("[c-api] ollm_engine_create: kv_type " + std::to_string(t) + " is not an ollm_kv_type");
 }
 
+ollm::Numerics numerics_of(int32_t n) {
+  switch (n) {
+    case OLLM_NUMERICS_STANDARD: return ollm::Numerics::standard;
+    case OLLM_NUMERICS_LLAMACPP: return ollm::Numerics::llamacpp;
+  }
+  invalid("[c-api] ollm_engine_create: numerics " + std::to_string(n) + " is not an ollm_numerics");
+}
+
 // The C++ request for the caller's options; the callback forwards text pieces.
 ollm::GenerationRequest make_request(const ollm_generate_options& o, const char* function,
                                      ollm::StreamCallback& on_text) {
@@ -142,6 +150,7 @@ void ollm_engine_options_init(ollm_engine_options* options) {
   options->kv_type = OLLM_KV_F16;
   options->max_sequences = d.max_sequences;
   options->max_batch_tokens = d.max_batch_tokens;
+  options->numerics = OLLM_NUMERICS_STANDARD;
 }
 
 ollm_status ollm_engine_create(const ollm_model* model, const ollm_engine_options* options, ollm_engine** out) {
@@ -157,6 +166,7 @@ ollm_status ollm_engine_create(const ollm_model* model, const ollm_engine_option
     eo.kv_type = kv_dtype(o.kv_type);
     eo.max_sequences = o.max_sequences;
     eo.max_batch_tokens = o.max_batch_tokens;
+    eo.numerics = numerics_of(o.numerics);
     auto handle = std::make_unique<ollm_engine>();
     handle->model = model->model;
     handle->engine = std::make_unique<ollm::Engine>(model->model, eo);

@@ -24,6 +24,7 @@ STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF
           "NOT_FOUND", "INTERNAL"]
 FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full"]
 KV_TYPES = {"f16": 0, "bf16": 1, "f32": 2, "q8_0": 3}
+NUMERICS = {"standard": 0, "llamacpp": 1}
 POOLING = {"none": 0, "mean": 1, "last": 2}
 
 
@@ -47,7 +48,7 @@ class ModelOptions(Structure):
 class EngineOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("threads", c_int32), ("kv_cache_tokens", c_int64),
                 ("kv_cache_bytes", c_uint64), ("kv_type", c_int), ("max_sequences", c_int32),
-                ("max_batch_tokens", c_int64)]
+                ("max_batch_tokens", c_int64), ("numerics", c_int32)]
 
 
 class GenerateOptions(Structure):
@@ -221,10 +222,12 @@ class Model(_Handle):
         self.lib.check(self.lib.api.chat_template_from_model(self.handle, ctypes.byref(handle)))
         return ChatTemplate(self.lib, handle)
 
-    def engine(self, threads: int = 0, kv_cache_tokens: int = 4096, kv_type: str = "f16") -> "Engine":
+    def engine(self, threads: int = 0, kv_cache_tokens: int = 4096, kv_type: str = "f16",
+               numerics: str = "standard") -> "Engine":
         opts = EngineOptions()
         self.lib.api.engine_options_init(ctypes.byref(opts))
         opts.threads, opts.kv_cache_tokens, opts.kv_type = threads, kv_cache_tokens, KV_TYPES[kv_type]
+        opts.numerics = NUMERICS[numerics]
         handle = c_void_p()
         self.lib.check(self.lib.api.engine_create(self.handle, ctypes.byref(opts), ctypes.byref(handle)))
         return Engine(self.lib, handle)

@@ -46,7 +46,9 @@ int run(const LogitsOptions& opt) {
   if (opt.ids.empty() == opt.prompt.empty())
     throw ollm::Error(ollm::ErrorCode::invalid_argument, "[logits] give exactly one of --ids and --prompt");
   ModelOptions mo = opt.model;
-  if (mo.kv_type == "f16" ) mo.kv_type = "f32";  // verification wants the exact path
+  // Verification wants the exact path unless asked otherwise; llama.cpp numerics keep llama.cpp's
+  // default F16 cache.
+  if (mo.kv_type.empty()) mo.kv_type = mo.numerics == "llamacpp" ? "f16" : "f32";
   auto model = load_model(mo);
   const std::vector<int32_t> ids = opt.ids.empty() ? model->tokenizer().encode(opt.prompt) : parse_ids(opt.ids);
   auto eo = engine_options(mo);

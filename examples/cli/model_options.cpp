@@ -14,8 +14,12 @@ void add_model_options(CLI::App& cmd, ModelOptions& opt) {
   cmd.add_option("-m,--model", opt.model, "GGUF file or Hugging Face model directory")->required();
   cmd.add_option("-t,--threads", opt.threads, "Compute threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd.add_option("-c,--ctx", opt.ctx, "KV cache budget in tokens")->check(CLI::PositiveNumber);
-  cmd.add_option("--kv-type", opt.kv_type, "KV cache type: f16, bf16, f32 or q8_0")
+  cmd.add_option("--kv-type", opt.kv_type, "KV cache type: f16 (default), bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}));
+  cmd.add_option("--numerics", opt.numerics,
+                 "Rounding: standard, or llamacpp to reproduce llama.cpp's CPU rounding steps (logits that track "
+                 "llama.cpp's; needs an f16 or f32 KV cache)")
+      ->check(CLI::IsMember({"standard", "llamacpp"}));
   cmd.add_flag("--no-mmap", opt.no_mmap, "Read the weights into memory instead of mapping the file");
   cmd.add_flag("--verify", opt.verify_checksums,
                "Check the model's files against <model>.sha256 or SHA256SUMS beside it, when present");
@@ -56,6 +60,7 @@ ollm::EngineOptions engine_options(const ModelOptions& opt) {
   ollm::EngineOptions e;
   e.threads = opt.threads;
   e.kv_cache_tokens = opt.ctx;
+  e.numerics = opt.numerics == "llamacpp" ? ollm::Numerics::llamacpp : ollm::Numerics::standard;
   e.kv_type = opt.kv_type == "f32"    ? ollm::DType::f32
               : opt.kv_type == "bf16" ? ollm::DType::bf16
               : opt.kv_type == "q8_0" ? ollm::DType::q8_0

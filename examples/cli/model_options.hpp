@@ -16,7 +16,8 @@ struct ModelOptions {
   std::string model;
   int threads = 0;
   int64_t ctx = 4096;
-  std::string kv_type = "f16";
+  std::string kv_type;  // empty: f16 (logits: f32 under standard numerics)
+  std::string numerics = "standard";
   bool no_mmap = false;
   bool verify_checksums = false;
 };

@@ -29,6 +29,19 @@
 
 namespace ollm {
 
+// How the forward pass rounds intermediate values.
+//  standard: ollm's kernels (f32 attention probabilities, RoPE angles as transformers computes
+//    them, exact GELU, f32 scales for 8-bit activation blocks).
+//  llamacpp: the rounding steps of llama.cpp's CPU backend, so that logits track llama.cpp's to
+//    within float summation order rather than differing by the few percent that two equally valid
+//    8-bit activation roundings differ by: queries and attention probabilities rounded to fp16
+//    (F16 KV cache; needs an F16 or F32 cache), GELU through ggml's fp16 table, RoPE angles
+//    iterated in f32, fp16 scales on 8-bit activation blocks of the legacy formats, activations
+//    rounded to fp16 / bf16 for F16 / BF16 weights, RMS norm sums in double. For migrations and
+//    A/B checks against llama.cpp; attention runs in plain scalar code (slower decode).
+enum class Numerics { standard, llamacpp };
+OLLM_API const char* numerics_name(Numerics numerics) noexcept;
+
 struct EngineOptions {
   int threads = 0;                 // compute threads; 0 = all hardware threads
   int64_t kv_cache_tokens = 4096;  // KV budget in tokens, shared by all sequences
@@ -37,6 +50,7 @@ struct EngineOptions {
   int64_t kv_block_tokens = 16;    // KV block size (the unit of allocation)
   int max_sequences = 8;           // sequences advanced together per step
   int64_t max_batch_tokens = 512;  // tokens per step (prompt chunks are cut to fit)
+  Numerics numerics = Numerics::standard;
 };
 
 enum class FinishReason {

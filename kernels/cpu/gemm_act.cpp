@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "cpu/gemm_int8.hpp"
+#include "cpu/quant_blocks.hpp"
 
 #if defined(OLLM_ISA_AVX512)
 #include <immintrin.h>
@@ -24,9 +25,9 @@ namespace {
 constexpr int mr = gemm_mr;
 
 // One group of one row: xg[0, len) (len a multiple of 32) -> q[0, len) int8 and the sums of q
-// per 16 elements; returns the scale d (NaN when the group holds a NaN or an infinity, its q
-// then all zero).
-float quantize_group(const float* xg, int len, int8_t* q, int32_t* sums16) {
+// per 16 elements; returns the scale d (legacy_scale: amax / 127, else 1 / (127 / amax); NaN
+// when the group holds a NaN or an infinity, its q then all zero).
+float quantize_group(const float* xg, int len, bool legacy_scale, int8_t* q, int32_t* sums16) {
   float amax = 0.0f;
   bool finite = true;
 #if defined(OLLM_ISA_AVX512)
@@ -64,7 +65,11 @@ float quantize_group(const float* xg, int len, int8_t* q, int32_t* sums16) {
     for (int j = 0; j < 16; ++j) sums16[i / 16] += q[i + j];
   }
 #endif
-  return finite ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+  if (!finite) return std::numeric_limits<float>::quiet_NaN();
+  // As the decode quantizers (quantize_activations.cpp) and ggml: amax / 127 for 32-element
+  // (legacy) groups, 1 / (127 / amax) for 256-element (K-quant) groups.
+  if (legacy_scale) return amax / 127.0f;
+  return amax > 0.0f ? 1.0f / id : 0.0f;
 }
 
 #if defined(OLLM_ISA_AVX512)
@@ -132,7 +137,8 @@ void gemm_quantize_tiles(const float* x, int64_t x_stride, int64_t m, int64_t ti
       for (int r = 0; r < mr; ++r) {
         const int64_t row = t * mr + r;
         if (row < m) {
-          scale[g * mr + r] = quantize_group(x + row * x_stride + g0, len, rows[r], sums16[r]);
+          const float d = quantize_group(x + row * x_stride + g0, len, a.group == 32, rows[r], sums16[r]);
+          scale[g * mr + r] = a.f16_scales ? fp16_to_f32(f32_to_fp16(d)) : d;
         } else {  // rows past m: zeros
           std::memset(rows[r], 0, static_cast<size_t>(len));
           std::fill(sums16[r], sums16[r] + len / 16, 0);

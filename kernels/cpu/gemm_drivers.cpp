@@ -103,6 +103,7 @@ void gemm_run_int8(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   a.sub = f.sub;
   a.bias = f.bias;
   a.group = f.unit;
+  a.f16_scales = w.f16_act_scales && f.unit == 32;
 
   for (int64_t r0 = 0; r0 < m; r0 += pass_rows) {
     const int64_t rows = std::min(pass_rows, m - r0);

@@ -106,6 +106,7 @@ struct ActTiles {
   // and 256 for K-quants, exactly as the decode path quantizes them (matmul.hpp), so a row gives
   // the same values whichever path a batch sends it through.
   int group = gemm_group;
+  bool f16_scales = false;  // scales rounded to fp16 (WeightMatrix::f16_act_scales; group 32 only)
 };
 
 // Hands out the panels of one GEMM to whichever thread asks next, so a thread that is descheduled

@@ -11,6 +11,7 @@
 
 #include "cpu/gemv_kernels.hpp"
 #include "cpu/isa_variant.hpp"
+#include "cpu/quant_blocks.hpp"
 #include "util/fail.hpp"
 
 // The prefill GEMM (another op family) takes large m when it exists and supports the type.
@@ -85,12 +86,30 @@ thread_local Scratch act_scratch;
 thread_local std::vector<const void*> x_rows;
 thread_local std::vector<float*> y_rows;
 
+// WeightMatrix::f16_act_scales on one quantized legacy row: each block's scale d becomes
+// fp16(d) and its min term d * sum follows it (ggml's block_q8_0 / block_q8_1).
+void round_legacy_scales_to_f16(void* row, int64_t k) {
+  auto* groups = static_cast<XqLegacyGroup*>(row);
+  for (int64_t b = 0; b < k / 32; ++b) {
+    XqLegacyGroup& g = groups[b / 4];
+    const int j = static_cast<int>(b % 4);
+    const float d = fp16_to_f32(f32_to_fp16(g.d[4 * j]));
+    for (int l = 0; l < 4; ++l) g.d[4 * j + l] = d;
+    g.s[4 * j] = d * static_cast<float>(-g.nsum[4 * j]);
+  }
+}
+
 // Quantizes m activation rows into `out` (act_row_bytes apart), over threads when it is worth it.
 void quantize_rows(const Plan& plan, const float* x, int64_t m, int64_t x_stride, int64_t k, uint8_t* out,
-                   ThreadPool& pool, int n_threads) {
+                   bool f16_scales, ThreadPool& pool, int n_threads) {
   const size_t row_bytes = act_row_bytes(plan.format, k);
+  const bool round_scales = f16_scales && plan.format == ActFormat::legacy;
   auto rows = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) plan.quantize(x + i * x_stride, k, out + static_cast<size_t>(i) * row_bytes);
+    for (int64_t i = begin; i < end; ++i) {
+      uint8_t* row = out + static_cast<size_t>(i) * row_bytes;
+      plan.quantize(x + i * x_stride, k, row);
+      if (round_scales) round_legacy_scales_to_f16(row, k);
+    }
   };
   if (n_threads > 1 && m >= 4 && m * k >= (int64_t{1} << 16)) {
     pool.parallel_for(m, n_threads, 1, [&](int64_t begin, int64_t end, int) { rows(begin, end); });
@@ -165,7 +184,7 @@ void run_segments(const Plan& plan, const std::vector<Segment>& segments, size_t
 
 // The activation rows in the plan's format: quantized into scratch, or the f32 rows themselves.
 const void* const* prepare_x(const Plan& plan, const float* x, int64_t m, int64_t x_stride, int64_t k,
-                             ThreadPool& pool, int n_threads) {
+                             bool f16_scales, ThreadPool& pool, int n_threads) {
   x_rows.resize(static_cast<size_t>(m));
   if (plan.format == ActFormat::f32) {
     for (int64_t i = 0; i < m; ++i) x_rows[static_cast<size_t>(i)] = x + i * x_stride;
@@ -173,7 +192,7 @@ const void* const* prepare_x(const Plan& plan, const float* x, int64_t m, int64_
   }
   const size_t row_bytes = act_row_bytes(plan.format, k);
   uint8_t* buf = act_scratch.get(row_bytes * static_cast<size_t>(m));
-  quantize_rows(plan, x, m, x_stride, k, buf, pool, n_threads);
+  quantize_rows(plan, x, m, x_stride, k, buf, f16_scales, pool, n_threads);
   for (int64_t i = 0; i < m; ++i) x_rows[static_cast<size_t>(i)] = buf + static_cast<size_t>(i) * row_bytes;
   return x_rows.data();
 }
@@ -200,7 +219,7 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   }
   const Plan plan = plan_for(isa, w.type);
   if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(w.type));
-  const void* const* xs = prepare_x(plan, x, m, x_stride, w.n_cols, pool, n_threads);
+  const void* const* xs = prepare_x(plan, x, m, x_stride, w.n_cols, w.f16_act_scales, pool, n_threads);
   y_rows.resize(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) y_rows[static_cast<size_t>(i)] = y + i * y_stride;
   const std::vector<Segment> segments{{static_cast<const uint8_t*>(w.data), w.n_rows, xs, y_rows.data(), m}};
@@ -255,7 +274,8 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
 
   const auto* base = static_cast<const uint8_t*>(experts.data);
   auto expert_matrix = [&](int64_t e) {
-    return WeightMatrix{experts.type, base + static_cast<size_t>(e * n) * experts.row_stride, n, k, experts.row_stride};
+    return WeightMatrix{experts.type, base + static_cast<size_t>(e * n) * experts.row_stride, n, k, experts.row_stride,
+                        experts.f16_act_scales};
   };
   std::vector<int64_t> decode_experts, gemm_experts;
   for (int64_t e = 0; e < n_experts; ++e) {
@@ -273,7 +293,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
   if (!decode_experts.empty()) {
     const Plan plan = plan_for(isa, experts.type);
     if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(experts.type));
-    const void* const* xs = prepare_x(plan, x, m, x_stride, k, pool, n_threads);
+    const void* const* xs = prepare_x(plan, x, m, x_stride, k, experts.f16_act_scales, pool, n_threads);
     std::vector<const void*> gx(pair.size());
     std::vector<float*> gy(pair.size());
     for (size_t j = 0; j < pair.size(); ++j) {

@@ -25,15 +25,21 @@ constexpr uint32_t inf_bits = 0x7f800000u;
 
 // The scale of a block from the largest |x| as raw bits (integer order equals float order for
 // non-negative floats, and a NaN sorts above infinity, so one integer max also finds non-finite).
+// The stored scale follows ggml bit for bit: amax / 127 for the legacy (Q8_0-like) blocks, and
+// 1 / (127 / amax) for the K-quant (Q8_K-like) super-blocks; the two differ in the last bit now
+// and then, which is enough to move a product across a rounding boundary downstream.
+enum class ScaleKind { legacy, kquant };
 struct BlockScale {
-  float d;       // the stored scale: amax / 127, NaN for a non-finite block
+  float d;       // the stored scale, NaN for a non-finite block
   float id;      // the multiplier: 127 / amax, 0 for an all-zero or non-finite block
   bool finite;
 };
-inline BlockScale block_scale(uint32_t amax_bits) {
+inline BlockScale block_scale(uint32_t amax_bits, ScaleKind kind) {
   if (amax_bits >= inf_bits) return {std::numeric_limits<float>::quiet_NaN(), 0.0f, false};
   const float amax = f32_from_bits(amax_bits);
-  return {amax / 127.0f, amax > 0.0f ? 127.0f / amax : 0.0f, true};
+  const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+  const float d = kind == ScaleKind::legacy ? amax / 127.0f : (amax > 0.0f ? 1.0f / id : 0.0f);
+  return {d, id, true};
 }
 
 #if defined(OLLM_ISA_AVX512)
@@ -131,7 +137,7 @@ void quantize_act_legacy(const float* x, int64_t k, void* out) {
     const float* xb = x + b * qk_legacy;
     XqLegacyGroup& g = groups[b / 4];
     const int j = static_cast<int>(b % 4);
-    const BlockScale s = block_scale(amax_bits(xb, qk_legacy));
+    const BlockScale s = block_scale(amax_bits(xb, qk_legacy), ScaleKind::legacy);
     int8_t q[qk_legacy];
     const int32_t sum = quantize_values(xb, qk_legacy, s, q, nullptr);
     std::memcpy(g.lo + 16 * j, q, 16);
@@ -149,7 +155,7 @@ void quantize_act_kquant(const float* x, int64_t k, void* out) {
   for (int64_t b = 0; b < k / qk_k; ++b) {
     const float* xb = x + b * qk_k;
     XqKBlock& blk = blocks[b];
-    const BlockScale s = block_scale(amax_bits(xb, qk_k));
+    const BlockScale s = block_scale(amax_bits(xb, qk_k), ScaleKind::kquant);
     quantize_values(xb, qk_k, s, blk.qs, blk.bsums);
     blk.d = s.d;
   }

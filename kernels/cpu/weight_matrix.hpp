@@ -16,6 +16,10 @@ struct WeightMatrix {
   int64_t n_rows /*n*/;
   int64_t n_cols /*k*/;
   size_t row_stride;
+  // The legacy formats' 8-bit activation blocks keep their scale as fp16, as llama.cpp's
+  // block_q8_0 does (Numerics::llamacpp); false keeps it in f32. A property of the call, not of
+  // the weights: a runner sets it on its own copy of this small descriptor.
+  bool f16_act_scales = false;
 };
 
 }  // namespace ollm::cpu

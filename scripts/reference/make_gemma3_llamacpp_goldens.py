@@ -33,6 +33,12 @@
 # answer; it is kept as a special-token / low-confidence case. Contexts stay below the model's
 # 512-token sliding window, so sliding-window attention never masks anything here.
 #
+# "self_consistency": llama.cpp against itself — the same continuations teacher-forced in one
+# batch versus its own token-by-token decode (only the summation order differs): the floor for
+# any other engine's per-step agreement. "position0": single tokens evaluated alone at position 0
+# (attention over one key is exact), top-256 logits at full float32 precision, for
+# Numerics::llamacpp, which reproduces llama.cpp's rounding steps.
+#
 # "perplexity": perplexity_text.txt is the opening of Jane Austen's "Persuasion" (1818; public
 # domain), lines [0, 168) of the Gutenberg-derived text shipped by the Debian 12 package
 # r-cran-janeaustenr 1.0.0-1 (/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb, object
@@ -59,6 +65,7 @@ TOP_K_LAST = 20
 PPL_WINDOW = 256          # tokens per window, including the leading BOS
 PPL_SKIP = 32             # window positions 0..31 are context only; positions 32..255 are scored
 BIN_LOGIT_PROMPTS = (0, 1)
+POS0_TOP = 256            # logits kept per single-token case
 
 METHOD = (
     "ids = llama.cpp tokenize(text, add_bos=True, special=True); ids[0] is BOS (2); "
@@ -404,6 +411,60 @@ def main():
                 "stored only for greedy prompts 0 and 1 (1 MiB each) to keep the data small",
         "files": {str(i): f"llamacpp_last_logits_{i}.f32" for i in BIN_LOGIT_PROMPTS},
         "reeval_max_abs_diff": repro_max_abs,
+    }
+
+    # ------------------------------------------------------------ llama.cpp against itself
+    # The same continuations, teacher-forced: prompt + generated_ids[:-1] in ONE batch (llama.cpp's
+    # prompt kernels: tinyBLAS / repacked GEMM, other summation orders) against the token-by-token
+    # decode above. This is how far llama.cpp moves from its own decode when only the float
+    # summation order changes: the floor for any other engine's per-step agreement.
+    self_rel, self_diff, self_small = [], [], 0
+    for entry in greedy:
+        prompt_ids, gen = entry["prompt_ids"], entry["generated_ids"]
+        sc = np.array(eval_fresh(llm, prompt_ids + gen[:-1]), dtype=np.float32)
+        for k, st in enumerate(entry["steps"]):
+            row = sc[len(prompt_ids) - 1 + k]
+            self_rel.append(abs(float(row[st[0]]) - st[1]) / max(1e-6, abs(st[1])))
+            top = int(np.argmax(row))
+            if top != st[0]:
+                if st[1] - st[3] < 0.01:
+                    self_small += 1
+                else:
+                    self_diff.append({"prompt": entry["index"], "step": k, "batch_top1": top,
+                                      "margin": r6(st[1] - st[3])})
+    self_rel.sort()
+    n_steps = len(self_rel)
+    result["self_consistency"] = {
+        "method": "each greedy continuation teacher-forced: prompt_ids + generated_ids[:-1] evaluated "
+                  "in one batch from a fresh KV cache (logits of every position), compared with the "
+                  "token-by-token decode logits of 'steps'; top1_agreement excludes steps whose decode "
+                  "margin is below 0.01; relative difference = |batch logit of the decode top-1 - "
+                  "decode top-1 logit| / |decode top-1 logit|",
+        "steps": n_steps,
+        "top1_agreement": r6(1 - len(self_diff) / n_steps),
+        "differ_small_margin": self_small,
+        "top1_logit_rel_diff_median": r6(self_rel[n_steps // 2]),
+        "top1_logit_rel_diff_p90": r6(self_rel[n_steps * 9 // 10]),
+        "differences": self_diff,
+    }
+    print(f"llama.cpp batch vs its own decode: agreement {1 - len(self_diff) / n_steps:.4f}, median "
+          f"{self_rel[n_steps // 2]:.4f}", file=sys.stderr)
+
+    # ------------------------------------------------------------ single tokens at position 0
+    # Attention over one key is exact whatever the rounding, so these logits depend only on the
+    # matmuls, norms and activations: a check of an engine that reproduces llama.cpp's rounding
+    # (ollm's Numerics::llamacpp) to near float precision. Full float32 precision (9 digits).
+    pos0 = []
+    for ids0 in ([llm.token_bos()], [tok(PROMPTS[0])[1]], [tok(PROMPTS[3])[1]], [tok(PROMPTS[9])[1]]):
+        row = np.array(eval_fresh(llm, ids0)[-1], dtype=np.float32)
+        top = top_k(row, POS0_TOP)
+        pos0.append({"ids": [int(i) for i in ids0],
+                     "top": [[int(i), float(f"{float(row[i]):.9g}")] for i in top],
+                     "l2_norm": float(f"{float(np.linalg.norm(row.astype(np.float64))):.9g}")})
+    result["position0"] = {
+        "method": f"one token evaluated alone at position 0 (fresh KV cache); top = the {POS0_TOP} "
+                  "largest [id, logit] (9 significant digits); l2_norm of all n_vocab logits",
+        "cases": pos0,
     }
 
     # ------------------------------------------------------------ perplexity

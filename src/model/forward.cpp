@@ -8,8 +8,10 @@
 #include <cstring>
 
 #include "cpu/attention.hpp"
+#include "cpu/llamacpp_numerics.hpp"
 #include "cpu/matmul.hpp"
 #include "cpu/ops.hpp"
+#include "cpu/quant_blocks.hpp"
 #include "cpu/quantize.hpp"
 #include "util/fail.hpp"
 
@@ -26,15 +28,17 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) cpu::add(y + r * n, bias.data(), y + r * n, n);
 }
 
-// y[rows, w.n_rows] = x[rows, w.n_cols] · wᵀ, both contiguous.
-void linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool, int n_threads) {
-  cpu::matmul(w, x, rows, w.n_cols, y, w.n_rows, pool, n_threads);
+// The weight descriptor as this runner's numerics have it multiply (a copy: the model's stays shared).
+cpu::WeightMatrix with_numerics(const cpu::WeightMatrix& w, Numerics numerics) {
+  cpu::WeightMatrix out = w;
+  out.f16_act_scales = numerics == Numerics::llamacpp;
+  return out;
 }
 
 }  // namespace
 
-DecoderRunner::DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights)
-    : config_(config), weights_(weights) {
+DecoderRunner::DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights, Numerics numerics)
+    : config_(config), weights_(weights), numerics_(numerics) {
   cpu::RopeParams global = config.rope;
   if (!weights.rope_freqs.empty()) global.scaling = cpu::RopeScaling::none;  // the divisors are the scaling
   rope_table_ = cpu::make_rope_table(global);
@@ -42,6 +46,36 @@ DecoderRunner::DecoderRunner(const DecoderConfig& config, const DecoderWeights& 
   // theta_i = pos * base^(-2i/d) / rope_freqs[i], as llama.cpp's rope with freq_factors.
   for (size_t i = 0; i < weights.rope_freqs.size() && i < rope_table_.inv_freq.size(); ++i)
     rope_table_.inv_freq[i] /= weights.rope_freqs[i];
+}
+
+void DecoderRunner::linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool,
+                           int n_threads) {
+  if (numerics_ == Numerics::llamacpp && (w.type == DType::f16 || w.type == DType::bf16)) {
+    // ggml converts the activations to the weights' type (its vec_dot_type) before the product.
+    grow(rounded_x_, rows * w.n_cols);
+    for (int64_t i = 0; i < rows * w.n_cols; ++i)
+      rounded_x_[static_cast<size_t>(i)] = w.type == DType::f16 ? cpu::fp16_to_f32(cpu::f32_to_fp16(x[i]))
+                                                               : cpu::bf16_to_f32(cpu::f32_to_bf16(x[i]));
+    x = rounded_x_.data();
+  }
+  cpu::matmul(with_numerics(w, numerics_), x, rows, w.n_cols, y, w.n_rows, pool, n_threads);
+}
+
+void DecoderRunner::rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n) const {
+  if (numerics_ == Numerics::llamacpp) {
+    cpu::llamacpp::rms_norm(x, w, y, rows, n, config_.norm_eps);
+  } else {
+    cpu::rms_norm(x, w, y, rows, n, config_.norm_eps);
+  }
+}
+
+void DecoderRunner::gated_activation(const float* gate, const float* up, float* out, int64_t rows, int64_t n,
+                                     int64_t gate_stride, int64_t up_stride) const {
+  if (numerics_ == Numerics::llamacpp && config_.activation == cpu::Activation::gelu_tanh) {
+    cpu::llamacpp::gelu_tanh_gated(gate, up, out, rows, n, gate_stride, up_stride);
+  } else {
+    cpu::gated_activation(config_.activation, gate, up, out, rows, n, gate_stride, up_stride);
+  }
 }
 
 int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std::vector<float>& logits,
@@ -66,19 +100,19 @@ int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std:
 
   for (int64_t layer = 0; layer < c.n_layers; ++layer) {
     const LayerWeights& lw = weights_.layers[static_cast<size_t>(layer)];
-    cpu::rms_norm(x_.data(), lw.attn_norm.data(), h_.data(), n, c.hidden, c.norm_eps);
+    rms_norm(x_.data(), lw.attn_norm.data(), h_.data(), n, c.hidden);
     attention_block(layer, batch, cache, pool, n_threads);  // h_ → o_ [n, hidden]
     if (c.post_attention_norm)
-      cpu::rms_norm(o_.data(), lw.post_attn_norm.data(), o_.data(), n, c.hidden, c.norm_eps);
+      rms_norm(o_.data(), lw.post_attn_norm.data(), o_.data(), n, c.hidden);
     cpu::add(x_.data(), o_.data(), x_.data(), n * c.hidden);
 
-    cpu::rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), n, c.hidden, c.norm_eps);
+    rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), n, c.hidden);
     if (c.n_experts > 0) {
       moe_block(layer, n, pool, n_threads);  // h_ → o_
     } else {
       mlp_block(layer, n, pool, n_threads);  // h_ → o_
     }
-    if (c.post_ffn_norm) cpu::rms_norm(o_.data(), lw.post_ffn_norm.data(), o_.data(), n, c.hidden, c.norm_eps);
+    if (c.post_ffn_norm) rms_norm(o_.data(), lw.post_ffn_norm.data(), o_.data(), n, c.hidden);
     cpu::add(x_.data(), o_.data(), x_.data(), n * c.hidden);
   }
   for (const auto& s : batch.sequences) s.kv->n_tokens += s.n_rows;
@@ -96,7 +130,7 @@ int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std:
                 static_cast<size_t>(count * c.hidden) * sizeof(float));
     row += count;
   }
-  cpu::rms_norm(logit_in_.data(), weights_.output_norm.data(), logit_in_.data(), n_out, c.hidden, c.norm_eps);
+  rms_norm(logit_in_.data(), weights_.output_norm.data(), logit_in_.data(), n_out, c.hidden);
   if (batch.hidden_states) {
     logits.assign(logit_in_.begin(), logit_in_.begin() + n_out * c.hidden);
     return n_out;
@@ -138,15 +172,20 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
     add_bias(v_.data(), lw.v_bias, n);
   }
   if (c.qk_norm) {
-    cpu::rms_norm(q_.data(), lw.q_norm.data(), q_.data(), n * c.n_heads, c.head_dim, c.norm_eps);
-    cpu::rms_norm(k_.data(), lw.k_norm.data(), k_.data(), n * c.n_kv_heads, c.head_dim, c.norm_eps);
+    rms_norm(q_.data(), lw.q_norm.data(), q_.data(), n * c.n_heads, c.head_dim);
+    rms_norm(k_.data(), lw.k_norm.data(), k_.data(), n * c.n_kv_heads, c.head_dim);
   }
   const bool local = c.layer_is_local[static_cast<size_t>(layer)];
   const bool use_local_rope = local && c.has_local_rope;
   const cpu::RopeParams& rp = use_local_rope ? c.rope_local : c.rope;
   const cpu::RopeTable& rt = use_local_rope ? rope_local_table_ : rope_table_;
-  cpu::rope(rp, rt, q_.data(), n, c.n_heads, positions_.data());
-  cpu::rope(rp, rt, k_.data(), n, c.n_kv_heads, positions_.data());
+  if (numerics_ == Numerics::llamacpp && cpu::llamacpp::rope_supported(rp) && weights_.rope_freqs.empty()) {
+    cpu::llamacpp::rope(rp, q_.data(), n, c.n_heads, positions_.data());
+    cpu::llamacpp::rope(rp, k_.data(), n, c.n_kv_heads, positions_.data());
+  } else {
+    cpu::rope(rp, rt, q_.data(), n, c.n_heads, positions_.data());
+    cpu::rope(rp, rt, k_.data(), n, c.n_kv_heads, positions_.data());
+  }
 
   // Append K and V to each sequence's blocks in the cache's type.
   const auto& kl = cache.layout();
@@ -184,8 +223,13 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
     }
     const cpu::KvView kv_k{kl.type, k_blocks_.data(), kl.block_tokens, n_keys, k_bytes};
     const cpu::KvView kv_v{kl.type, v_blocks_.data(), kl.block_tokens, n_keys, v_bytes};
-    cpu::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k, kv_v,
-                   attn_.data() + s.first_row * o_in, pool, n_threads);
+    if (numerics_ == Numerics::llamacpp) {
+      cpu::llamacpp::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k,
+                               kv_v, attn_.data() + s.first_row * o_in, pool, n_threads);
+    } else {
+      cpu::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k, kv_v,
+                     attn_.data() + s.first_row * o_in, pool, n_threads);
+    }
   }
   grow(o_, n * c.hidden);
   linear(lw.o, attn_.data(), n, o_.data(), pool, n_threads);
@@ -200,7 +244,7 @@ void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
     grow(act_, n * c.ffn);
     grow(up_, n * 2 * c.ffn);
     linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
-    cpu::gated_activation(c.activation, up_.data(), up_.data() + c.ffn, act_.data(), n, c.ffn, 2 * c.ffn, 2 * c.ffn);
+    gated_activation(up_.data(), up_.data() + c.ffn, act_.data(), n, c.ffn, 2 * c.ffn, 2 * c.ffn);
     act = act_.data();
   } else {
     // The activation overwrites gate_ in place: one [n, ffn] buffer less (tens of MB for a
@@ -209,7 +253,7 @@ void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
     grow(up_, n * c.ffn);
     linear(lw.gate, h_.data(), n, gate_.data(), pool, n_threads);
     linear(lw.up, h_.data(), n, up_.data(), pool, n_threads);
-    cpu::gated_activation(c.activation, gate_.data(), up_.data(), gate_.data(), n, c.ffn, c.ffn, c.ffn);
+    gated_activation(gate_.data(), up_.data(), gate_.data(), n, c.ffn, c.ffn, c.ffn);
     act = gate_.data();
   }
   grow(o_, n * c.hidden);
@@ -238,12 +282,12 @@ void DecoderRunner::moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
   grow(gate_, n * K * F);
   grow(up_, n * K * F);
   grow(act_, n * K * F);
-  cpu::matmul_experts(lw.gate_exps, E, h_.data(), n, c.hidden, sel_ids_.data(), K, gate_.data(), pool, n_threads);
-  cpu::matmul_experts(lw.up_exps, E, h_.data(), n, c.hidden, sel_ids_.data(), K, up_.data(), pool, n_threads);
-  cpu::gated_activation(c.activation, gate_.data(), up_.data(), act_.data(), n * K, F, F, F);
+  cpu::matmul_experts(with_numerics(lw.gate_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, gate_.data(), pool, n_threads);
+  cpu::matmul_experts(with_numerics(lw.up_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, up_.data(), pool, n_threads);
+  gated_activation(gate_.data(), up_.data(), act_.data(), n * K, F, F, F);
   // Down: every (token, expert) pair has its own input row, so run it as n*K rows of one expert each.
   grow(moe_out_, n * K * c.hidden);
-  cpu::matmul_experts(lw.down_exps, E, act_.data(), n * K, F, sel_ids_.data(), 1, moe_out_.data(), pool, n_threads);
+  cpu::matmul_experts(with_numerics(lw.down_exps, numerics_), E, act_.data(), n * K, F, sel_ids_.data(), 1, moe_out_.data(), pool, n_threads);
   grow(o_, n * c.hidden);
   for (int64_t r = 0; r < n; ++r) {
     float* out = o_.data() + r * c.hidden;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/thread_pool.hpp"
+#include "ollm/engine.hpp"
 #include "model/decoder_config.hpp"
 #include "model/decoder_weights.hpp"
 #include "runtime/kv_cache.hpp"
@@ -31,7 +32,9 @@ struct Batch {
 
 class DecoderRunner {
  public:
-  DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights);
+  // numerics: Numerics::llamacpp swaps in llama.cpp's rounding steps (cpu/llamacpp_numerics.hpp);
+  // its attention then needs an F16 or F32 KV cache (the engine checks).
+  DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights, Numerics numerics = Numerics::standard);
 
   // Runs the batch, appends every row's K/V to its sequence (the caller reserved the blocks)
   // and advances kv->n_tokens. logits: [rows with logits, vocab] in sequence order, the rows of
@@ -48,14 +51,21 @@ class DecoderRunner {
                        int n_threads);
   void mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
   void moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
+  // y[rows, w.n_rows] = x[rows, w.n_cols] · wᵀ with this runner's activation rounding.
+  void linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool,
+              int n_threads);
+  void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n) const;
+  void gated_activation(const float* gate, const float* up, float* out, int64_t rows, int64_t n, int64_t gate_stride,
+                        int64_t up_stride) const;
 
   const DecoderConfig& config_;
   const DecoderWeights& weights_;
+  Numerics numerics_;
   cpu::RopeTable rope_table_, rope_local_table_;
   // Scratch, grown to the largest batch seen.
   std::vector<float> x_, h_, q_, k_, v_, qkv_, attn_, o_, gate_, up_, act_, router_, sel_w_, moe_out_;
   std::vector<int32_t> positions_, sel_ids_;
-  std::vector<float> logit_in_;
+  std::vector<float> logit_in_, rounded_x_;
   std::vector<const void*> k_blocks_, v_blocks_;
 };
 

@@ -18,9 +18,18 @@
 #include "runtime/kv_cache.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
+#include "cpu/llamacpp_numerics.hpp"
 #include "util/fail.hpp"
 
 namespace ollm {
+
+const char* numerics_name(Numerics numerics) noexcept {
+  switch (numerics) {
+    case Numerics::standard: return "standard";
+    case Numerics::llamacpp: return "llamacpp";
+  }
+  return "unknown";
+}
 
 const char* finish_reason_name(FinishReason reason) noexcept {
   switch (reason) {
@@ -67,7 +76,10 @@ struct Engine::Impl {
         threads(o.threads > 0 ? o.threads : hardware_threads()),
         pool(threads),
         cache(plan(*model, o)),
-        runner(model->impl().config, model->impl().weights) {
+        runner(model->impl().config, model->impl().weights, o.numerics) {
+    if (o.numerics == Numerics::llamacpp && !cpu::llamacpp::attention_supported(o.kv_type))
+      fail(ErrorCode::unsupported, "[engine] llamacpp numerics need an F16 or F32 KV cache (kv_type {})",
+           dtype_name(o.kv_type));
     if (o.max_sequences <= 0 || o.max_batch_tokens <= 0)
       fail(ErrorCode::invalid_argument, "[engine] max_sequences {} and max_batch_tokens {} must be positive",
            o.max_sequences, o.max_batch_tokens);

@@ -4,13 +4,18 @@
 //     equals llama.cpp's (steps where llama.cpp's own top-2 margin is below 0.01 count as agreeing)
 //     and how far our logit for llama.cpp's top-1 token is from its;
 //  2. free-running greedy generation: where each 64-token continuation first diverges;
-//  3. perplexity over the committed Persuasion excerpt, same windows.
-// Bounds (docs/MODELS.md explains them): perplexity within 1%; top-1 agreement on at least 93% of
-// the steps; median top-1 logit difference under 2%. Exact per-step agreement is out of reach for
-// any engine that is not llama.cpp itself: with 8-bit activations this model's logits move by 2-5%
-// (normalised) between equally valid roundings; llama.cpp's own F16 vs F32 KV cache choice moves
-// them by 3.7-4.6%. With f32 activations ollm matches a float64 NumPy forward pass to 1e-6.
-// Usage: gemma3_vs_llamacpp MODEL.gguf GOLDENS.json — exits 77 (skipped) when the model is absent.
+//  3. perplexity over the committed Persuasion excerpt, same windows;
+//  4. single tokens at position 0, where attention is exact whatever the rounding.
+// The per-step bar is llama.cpp's agreement with itself ("self_consistency" in the goldens: the
+// same continuations teacher-forced in one batch against its own token-by-token decode, i.e. only
+// the float summation order changed): 97.9 % top-1 agreement, median top-1 logit difference
+// 0.79 %. With 8-bit activations a last-bit difference flips an activation code now and then,
+// and on this model such a flip grows to percent-level logit changes within a few layers
+// (docs/MODELS.md). Bounds: perplexity within 1 %; top-1 agreement at most 2 points below
+// llama.cpp's self-agreement; median top-1 logit difference within 1 %; with llamacpp numerics,
+// at least half of the position-0 cases within 1e-5 of llama.cpp's logits (relative to the largest).
+// Usage: gemma3_vs_llamacpp MODEL.gguf GOLDENS.json [standard|llamacpp] — exits 77 (skipped)
+// when the model is absent.
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -48,8 +53,8 @@ int32_t argmax(const float* row, int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fmt::print(stderr, "usage: gemma3_vs_llamacpp MODEL.gguf GOLDENS.json\n");
+  if (argc != 3 && argc != 4) {
+    fmt::print(stderr, "usage: gemma3_vs_llamacpp MODEL.gguf GOLDENS.json [standard|llamacpp]\n");
     return 2;
   }
   if (!std::filesystem::exists(argv[1])) {
@@ -63,6 +68,12 @@ int main(int argc, char** argv) {
     ollm::EngineOptions eo;
     eo.kv_cache_tokens = 1024;
     eo.kv_type = ollm::DType::f16;  // as llama.cpp's default cache
+    const std::string numerics = argc == 4 ? argv[3] : "standard";
+    if (numerics != "standard" && numerics != "llamacpp") {
+      fmt::print(stderr, "numerics must be standard or llamacpp, not {}\n", numerics);
+      return 2;
+    }
+    eo.numerics = numerics == "llamacpp" ? ollm::Numerics::llamacpp : ollm::Numerics::standard;
     ollm::Engine engine(model, eo);
     const int64_t vocab = model->vocab_size();
     int failures = 0, small_margin_skips = 0, steps_checked = 0, top1_disagree = 0;
@@ -115,6 +126,33 @@ int main(int argc, char** argv) {
                    same, same < steps.size() ? steps[same].margin() : -1.0);
     }
 
+    // 4. Single tokens at position 0. Even here a last-bit summation-order difference can flip one
+    // fp16 or 8-bit rounding and grow (measured on token 110323: V of layer 2 off by 3e-5, 1.5e-2
+    // by layer 13), so the bound asks for at least half of the cases to be exact to 1e-5; standard
+    // numerics get none (their rounding differs everywhere: ~1e-2).
+    int pos0_exact = 0, pos0_cases = 0;
+    for (auto cs : doc["position0"]["cases"].get_array()) {
+      const auto ids0 = ids_of(cs["ids"].get_array());
+      const std::vector<float> row = engine.logits(ids0);
+      double worst = 0, largest = 0;
+      for (auto t : cs["top"].get_array()) {
+        auto a = t.get_array();
+        const int64_t id = int64_t(a.at(0));
+        const double ref = double(a.at(1));
+        worst = std::max(worst, std::abs(static_cast<double>(row[static_cast<size_t>(id)]) - ref));
+        largest = std::max(largest, std::abs(ref));
+      }
+      fmt::print("position 0, token {}: largest difference over llama.cpp's top-256 logits {:.2e} of the largest\n",
+                 ids0.at(0), worst / largest);
+      ++pos0_cases;
+      if (worst / largest <= 1e-5) ++pos0_exact;
+    }
+    fmt::print("position 0: {} of {} single-token cases within 1e-5 of llama.cpp\n", pos0_exact, pos0_cases);
+    if (numerics == "llamacpp" && 2 * pos0_exact < pos0_cases) {
+      fmt::print("FAIL with llamacpp numerics fewer than half of the position-0 cases are within 1e-5\n");
+      ++failures;
+    }
+
     // 3. Perplexity, llama.cpp's windows.
     auto ppl = doc["perplexity"];
     const auto ids = ids_of(ppl["token_ids"].get_array());
@@ -157,12 +195,18 @@ int main(int argc, char** argv) {
                logit_rel.back() * 100);
     fmt::print("free-running: {} of {} continuations identical for all 64 tokens; median first divergence at step {}\n",
                full, diverge_at.size(), diverge_at[diverge_at.size() / 2]);
-    if (agree < 0.93) {
-      fmt::print("FAIL top-1 agreement {:.1f}% is below 93%\n", agree * 100);
+    auto self = doc["self_consistency"];
+    const double self_agree = double(self["top1_agreement"]), self_median = double(self["top1_logit_rel_diff_median"]);
+    fmt::print("llama.cpp against itself (batch vs decode): top-1 agrees on {:.1f}%, median top-1 logit difference "
+               "{:.2f}%, p90 {:.2f}%\n",
+               self_agree * 100, self_median * 100, double(self["top1_logit_rel_diff_p90"]) * 100);
+    if (agree < self_agree - 0.02) {
+      fmt::print("FAIL top-1 agreement {:.1f}% is more than 2 points below llama.cpp's own {:.1f}%\n", agree * 100,
+                 self_agree * 100);
       ++failures;
     }
-    if (median > 0.02) {
-      fmt::print("FAIL median top-1 logit difference {:.2f}% is above 2%\n", median * 100);
+    if (median > 0.01) {
+      fmt::print("FAIL median top-1 logit difference {:.2f}% is above 1%\n", median * 100);
       ++failures;
     }
     return failures == 0 ? 0 : 1;

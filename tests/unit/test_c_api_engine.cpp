@@ -215,6 +215,31 @@ TEST_CASE("C ABI: sampling settings, stop strings, sessions, logits and embeddin
                                &n_floats) == OLLM_ERR_INVALID_ARGUMENT);
   CHECK(ollm_engine_kv_free_tokens(engine) == 4096);
   ollm_engine_destroy(engine);
+
+  // llama.cpp numerics through the C options equal the C++ engine's; an older caller's struct
+  // that ends before `numerics` gets the standard numerics.
+  ollm_engine_options co;
+  ollm_engine_options_init(&co);
+  CHECK(co.numerics == OLLM_NUMERICS_STANDARD);
+  co.numerics = OLLM_NUMERICS_LLAMACPP;
+  REQUIRE(ollm_engine_create(model, &co, &engine) == OLLM_OK);
+  eo.kv_type = ollm::DType::f16;
+  eo.numerics = ollm::Numerics::llamacpp;
+  ollm::Engine cpp_llamacpp(ollm::Model::load(tiny_gguf), eo);
+  REQUIRE(ollm_engine_logits(engine, prompt_ids.data(), prompt_ids.size(), &logits, &n_floats) == OLLM_OK);
+  const std::vector<float> c_llamacpp(logits, logits + n_floats);
+  ollm_free(logits);
+  CHECK(c_llamacpp == cpp_llamacpp.logits(prompt_ids));
+  CHECK(c_llamacpp != cpp.logits(prompt_ids));  // the numerics really changed
+  ollm_engine_destroy(engine);
+  co.struct_size = offsetof(ollm_engine_options, numerics);
+  REQUIRE(ollm_engine_create(model, &co, &engine) == OLLM_OK);
+  REQUIRE(ollm_engine_logits(engine, prompt_ids.data(), prompt_ids.size(), &logits, &n_floats) == OLLM_OK);
+  eo.numerics = ollm::Numerics::standard;
+  ollm::Engine cpp_f16(ollm::Model::load(tiny_gguf), eo);
+  CHECK(std::vector<float>(logits, logits + n_floats) == cpp_f16.logits(prompt_ids));
+  ollm_free(logits);
+  ollm_engine_destroy(engine);
   ollm_model_destroy(model);
 }
 
@@ -312,6 +337,15 @@ TEST_CASE("C ABI: errors name the problem and leave out-parameters alone") {
   ollm_engine* no_engine = nullptr;
   CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_INVALID_ARGUMENT);
   CHECK(std::string(ollm_last_error()).find("kv_type 42") != std::string::npos);
+  CHECK(no_engine == nullptr);
+  ollm_engine_options_init(&eo);
+  eo.numerics = 7;
+  CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("numerics 7") != std::string::npos);
+  eo.numerics = OLLM_NUMERICS_LLAMACPP;
+  eo.kv_type = OLLM_KV_Q8_0;
+  CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_UNSUPPORTED);
+  CHECK(std::string(ollm_last_error()).find("F16 or F32 KV cache") != std::string::npos);
   CHECK(no_engine == nullptr);
   ollm_engine_destroy(engine);
   ollm_engine_destroy(nullptr);
