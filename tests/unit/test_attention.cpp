@@ -17,6 +17,7 @@
 #include "cpu/thread_pool.hpp"
 #include "ollm/error.hpp"
 #include "ollm/ops.hpp"
+#include "cpu/llamacpp_numerics.hpp"
 #include "ops_test_support.hpp"
 
 using namespace ollm;
@@ -184,6 +185,18 @@ void run_case(const Case& c, const std::vector<int32_t>& explicit_pos = {}) {
       attention(isa, p, q.data(), pos.data(), n_q, k.view(), v.view(), out.data(), test_pool(), threads);
       const double err = rel_error(out.data(), ref.data(), ref.size());
       CHECK(err < tolerance(c.type));
+    }
+  }
+  // Numerics::llamacpp's attention (cpu/llamacpp_numerics.hpp): exact order-of-rounding differences
+  // only with an F32 cache; with F16 it rounds q and the probabilities to fp16 (relative 2^-11 each).
+  if (llamacpp::attention_supported(c.type)) {
+    for (int threads : {1, 3}) {
+      CAPTURE(threads);
+      out.poison();
+      llamacpp::attention(p, q.data(), pos.data(), n_q, k.view(), v.view(), out.data(), test_pool(), threads);
+      const double err = rel_error(out.data(), ref.data(), ref.size());
+      MESSAGE(name << ": llamacpp numerics, normalised error " << err);
+      CHECK(err < (c.type == DType::f32 ? 5e-6 : 2e-3));
     }
   }
 }
