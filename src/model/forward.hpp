@@ -32,6 +32,9 @@ struct Batch {
 
 class DecoderRunner {
  public:
+  // Rows per pass through the MLP (see mlp_block).
+  static constexpr int64_t mlp_chunk_rows = 128;
+
   // numerics: Numerics::llamacpp swaps in llama.cpp's rounding steps (cpu/llamacpp_numerics.hpp);
   // its attention then needs an F16 or F32 KV cache (the engine checks).
   DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights, Numerics numerics = Numerics::standard);

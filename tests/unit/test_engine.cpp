@@ -216,3 +216,24 @@ TEST_CASE("batching does not change greedy tokens on quantized weights either") 
     }
   }
 }
+
+// A prompt of 300 tokens in one step runs the MLP in row chunks (DecoderRunner::mlp_chunk_rows,
+// 128) and attends over the keys of its own step; the same prompt fed 40 tokens per step runs
+// unchunked MLPs over a growing cache. Every row is computed the same way either way.
+TEST_CASE("a long prompt in one step gives the logits of the same prompt fed in small steps") {
+  std::vector<int32_t> ids;
+  for (int j = 0; j < 300; ++j) ids.push_back((13 * j + 7) % 500);
+  EngineOptions eo;
+  eo.threads = 2;
+  eo.kv_type = DType::f32;
+  eo.max_batch_tokens = 512;
+  const std::vector<float> one_step = Engine(tiny_model(), eo).logits(ids);
+  eo.max_batch_tokens = 40;
+  const std::vector<float> small_steps = Engine(tiny_model(), eo).logits(ids);
+  REQUIRE(one_step.size() == small_steps.size());
+  REQUIRE(one_step.size() == 300u * 512u);
+  double worst = 0;
+  for (size_t i = 0; i < one_step.size(); ++i) worst = std::max(worst, std::abs(double(one_step[i]) - small_steps[i]));
+  MESSAGE("largest logit difference, one step vs 40-token steps: " << worst);
+  CHECK(worst <= 1e-4);
+}
