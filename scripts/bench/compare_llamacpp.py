@@ -21,10 +21,13 @@ Method (also written into the Markdown):
   single-token llama_decode calls from an empty KV cache, no sampling. Context defaults
   otherwise (flash attention "auto", F16 KV cache), n_threads = n_threads_batch = -t.
 - Read bandwidth: build-bench/tests/matmul_bench BM_read_bandwidth/T/0 (T threads summing a
-  1 GiB buffer) before and after each model's repetitions; the highest sample is the reference,
-  which makes the bandwidth fraction conservative.
+  1 GiB buffer) before every repetition and after the last. This VM's bandwidth jumps between
+  phases (~40-48 and ~65-76 GB/s), so each repetition is paired with the samples on either side
+  of it.
 - tg bandwidth fraction = bytes_per_token (ollm's count of weight bytes one decode step reads)
-  x tokens/s / read bandwidth.
+  x tokens/s / read bandwidth: per repetition against the mean of its two adjacent samples, the
+  median over repetitions reported ("paired"); and, conservatively, the mean tg against the
+  highest sample of the whole model's run ("vs max").
 - Peak RSS budget = weight bytes + KV cache bytes (ollm's budget for the test lengths) + 100 MB.
 """
 from __future__ import annotations
@@ -227,10 +230,8 @@ def merge_reps(docs: list[dict]) -> dict[str, dict]:
 
 def bench_model(name: str, path: Path, a: argparse.Namespace) -> dict:
     rec: dict = {"name": name, "path": str(path), "ollm": [], "llamacpp": [], "errors": [], "bandwidth_gbs": []}
-    bw = read_bandwidth(a.matmul_bench, a.threads)
-    if bw:
-        rec["bandwidth_gbs"].append(bw)
     for rep in range(a.reps):
+        rec["bandwidth_gbs"].append(read_bandwidth(a.matmul_bench, a.threads))
         first = rep == 0  # load-time medians come from the first repetition's extra loads
         ollm_cmd = [str(a.ollm), "bench", "-m", str(path), "-p", str(a.p), "-n", str(a.n), "-t", str(a.threads),
                     "-r", "1", "--warmup", str(a.warmup), "--load-repetitions", str(5 if first else 1), "--json"]
@@ -247,10 +248,9 @@ def bench_model(name: str, path: Path, a: argparse.Namespace) -> dict:
                 log(f"{name}: {engine} failed: {err}")
             else:
                 doc["_first_rep"] = first
+                doc["_rep"] = rep
                 rec[engine].append(doc)
-    bw = read_bandwidth(a.matmul_bench, a.threads)
-    if bw:
-        rec["bandwidth_gbs"].append(bw)
+    rec["bandwidth_gbs"].append(read_bandwidth(a.matmul_bench, a.threads))
     return rec
 
 
@@ -259,8 +259,10 @@ def summarize(rec: dict, a: argparse.Namespace) -> dict:
     pp, tg = f"pp{a.p}", f"tg{a.n}"
     row: dict = {"name": rec["name"], "errors": rec["errors"]}
     o, l = rec["ollm"], rec["llamacpp"]
-    bw = max(rec["bandwidth_gbs"]) if rec["bandwidth_gbs"] else None
+    samples = [b for b in rec["bandwidth_gbs"] if b]
+    bw = max(samples) if samples else None
     row["bandwidth_gbs"] = bw
+    row["bandwidth_samples_gbs"] = rec["bandwidth_gbs"]
     if o:
         ot = merge_reps(o)
         row.update(format=o[0]["file_type"], size_bytes=o[0]["weight_bytes"], bytes_per_token=o[0]["bytes_per_token"],
@@ -280,10 +282,19 @@ def summarize(rec: dict, a: argparse.Namespace) -> dict:
 
     row["pp_ratio"] = ratio(row.get("ollm_pp"), row.get("llama_pp"))
     row["tg_ratio"] = ratio(row.get("ollm_tg"), row.get("llama_tg"))
-    for eng in ("ollm", "llama"):
+    for eng, docs in (("ollm", o), ("llama", l)):
         t = row.get(f"{eng}_tg")
-        row[f"{eng}_bw_frac"] = (row["bytes_per_token"] * t["mean"] / (bw * 1e9)
-                                 if t and bw and row.get("bytes_per_token") else None)
+        bpt = row.get("bytes_per_token")
+        row[f"{eng}_bw_frac_vs_max"] = bpt * t["mean"] / (bw * 1e9) if t and bw and bpt else None
+        paired = []
+        for d in docs:
+            i = d.get("_rep", -1)
+            around = [rec["bandwidth_gbs"][j] for j in (i, i + 1) if 0 <= j < len(rec["bandwidth_gbs"])]
+            around = [b for b in around if b]
+            tg_rep = next((r["samples"][0] for r in d["results"] if r["test"] == tg), None)
+            if around and tg_rep and bpt:
+                paired.append(bpt * tg_rep / (statistics.fmean(around) * 1e9))
+        row[f"{eng}_bw_frac"] = statistics.median(paired) if paired else None
     return row
 
 
@@ -321,7 +332,7 @@ def markdown(rows: list[dict], a: argparse.Namespace, meta: dict) -> str:
         f"Command: `{meta['command']}`",
         "",
         f"| model | format | size GiB | ollm {pp} t/s | llama.cpp {pp} t/s | ratio | ollm {tg} t/s | llama.cpp {tg} t/s "
-        f"| ratio | {tg} bw fraction ollm / llama.cpp | read GB/s | load ms ollm / llama.cpp | peak RSS MiB ollm / "
+        f"| ratio | {tg} bw fraction ollm / llama.cpp (paired; vs max) | read GB/s (samples) | load ms ollm / llama.cpp | peak RSS MiB ollm / "
         "budget / llama.cpp |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -337,8 +348,10 @@ def markdown(rows: list[dict], a: argparse.Namespace, meta: dict) -> str:
         if r["name"] == "gemma3" and r["ollm_load_ms"] >= TARGET_LOAD_MS:
             load += " ✗"
         load += f" / {r['llama_load_ms']:.1f}" if r.get("llama_load_ms") is not None else " / —"
-        bwf = f"{fmt_frac(r.get('ollm_bw_frac'))} / " + (f"{r['llama_bw_frac']:.2f}" if r.get("llama_bw_frac") else "—")
-        bw_txt = f"{r['bandwidth_gbs']:.1f}" if r.get("bandwidth_gbs") else "—"
+        bwf = (f"{fmt_frac(r.get('ollm_bw_frac'))} / " + (f"{r['llama_bw_frac']:.2f}" if r.get("llama_bw_frac") else "—")
+               + f"; {fmt_frac(r.get('ollm_bw_frac_vs_max'))} / "
+               + (f"{r['llama_bw_frac_vs_max']:.2f}" if r.get("llama_bw_frac_vs_max") else "—"))
+        bw_txt = ", ".join(f"{b:.0f}" for b in r.get("bandwidth_samples_gbs", []) if b) or "—"
         lines.append(
             f"| {r['name']} | {r['format']} | {r['size_bytes'] / 2**30:.2f} | {fmt_speed(r.get('ollm_pp'))} "
             f"| {fmt_speed(r.get('llama_pp'))} | {fmt_ratio(r.get('pp_ratio'), TARGET_PP)} "
@@ -352,8 +365,10 @@ def markdown(rows: list[dict], a: argparse.Namespace, meta: dict) -> str:
         f"{TARGET_BW}, Gemma 3 270M load < {TARGET_LOAD_MS:.0f} ms, peak RSS ≤ budget; bold = met, ✗ = missed.",
         "",
         "t/s: mean ± sample standard deviation over the repetitions. Ratio = ollm / llama.cpp. "
-        "Bandwidth fraction = weight bytes one decode step reads × tg t/s ÷ the read bandwidth measured in this run "
-        "(highest of the samples before and after the model). Load: median of 5 loads after a first (warm page cache); "
+        "Bandwidth fraction = weight bytes one decode step reads × tg t/s ÷ the read bandwidth measured in this run: "
+        "paired = each repetition against the mean of the samples taken just before and after it, median over "
+        "repetitions (this VM's bandwidth jumps between ~40-48 and ~65-76 GB/s phases); vs max = mean tg against "
+        "the highest sample of the model's run (conservative). Load: median of 5 loads after a first (warm page cache); "
         "for ollm Model::load + Engine, for llama.cpp model load + context. Peak RSS budget = weight bytes + "
         "KV cache for the test lengths + 100 MB; llama.cpp's figure includes the Python interpreter (~30 MB).",
         "",
