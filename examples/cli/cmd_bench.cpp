@@ -49,6 +49,7 @@ struct BenchOptions {
   int load_repetitions = 5;
   std::string device = "cpu";
   std::string kv_type = "f16";
+  int64_t batch = ollm::EngineOptions{}.max_batch_tokens;  // prompt tokens per engine step
   bool no_mmap = false;
   bool json = false;
   uint64_t seed = 1234;
@@ -278,6 +279,7 @@ class Bench {
     j.key("device").value(opt_.device);
     j.key("repetitions").value(opt_.repetitions);
     j.key("warmup").value(opt_.warmup);
+    j.key("batch").value(opt_.batch);
     j.key("results").begin_array();
     for (const auto& r : results_) {
       j.begin_object();
@@ -334,6 +336,7 @@ class Bench {
     e.kv_cache_tokens = kv_tokens_;
     e.kv_type = kv_dtype(opt_.kv_type);
     e.max_sequences = 1;  // one request at a time: nothing else shares a step
+    e.max_batch_tokens = opt_.batch;
     return e;
   }
 
@@ -448,6 +451,9 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--kv-type", opt->kv_type, "KV cache type: f16, bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}))
+      ->capture_default_str();
+  cmd->add_option("-b,--batch", opt->batch, "Prompt tokens per engine step (llama-bench's -ub)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--no-mmap", opt->no_mmap, "Read the weights into memory instead of mapping the file");
   cmd->add_option("--seed", opt->seed, "Seed of the random prompt token ids")->capture_default_str();

@@ -48,6 +48,11 @@ DecoderRunner::DecoderRunner(const DecoderConfig& config, const DecoderWeights& 
     rope_table_.inv_freq[i] /= weights.rope_freqs[i];
 }
 
+float* DecoderRunner::stage(int64_t count) {
+  grow(stage_, count);
+  return stage_.data();
+}
+
 void DecoderRunner::linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool,
                            int n_threads) {
   if (numerics_ == Numerics::llamacpp && (w.type == DType::f16 || w.type == DType::bf16)) {
@@ -149,42 +154,47 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
   const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
   const int64_t k_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
   const int64_t v_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim_v;
-  grow(q_, n * q_dim);
-  grow(k_, n * k_dim);
-  grow(v_, n * v_dim);
+  const int64_t o_in = static_cast<int64_t>(c.n_heads) * c.head_dim_v;
+  const int64_t qkv_all = lw.fused_qkv ? n * (q_dim + k_dim + v_dim) : 0;
+  // q, k, v, the attention output and (fused weights) the [q | k | v] rows: all dead once this
+  // block returns, so they share the stage buffer with the MLP's intermediates.
+  float* const q = stage(n * (q_dim + k_dim + v_dim + o_in) + qkv_all);
+  float* const k = q + n * q_dim;
+  float* const v = k + n * k_dim;
+  float* const attn = v + n * v_dim;
+  float* const qkv = attn + n * o_in;
   if (lw.fused_qkv) {
     // [q | k | v] per row, split into contiguous q, k, v.
     const int64_t all = q_dim + k_dim + v_dim;
-    grow(qkv_, n * all);
-    linear(lw.qkv, h_.data(), n, qkv_.data(), pool, n_threads);
+    linear(lw.qkv, h_.data(), n, qkv, pool, n_threads);
     for (int64_t r = 0; r < n; ++r) {
-      const float* src = qkv_.data() + r * all;
-      std::memcpy(q_.data() + r * q_dim, src, static_cast<size_t>(q_dim) * sizeof(float));
-      std::memcpy(k_.data() + r * k_dim, src + q_dim, static_cast<size_t>(k_dim) * sizeof(float));
-      std::memcpy(v_.data() + r * v_dim, src + q_dim + k_dim, static_cast<size_t>(v_dim) * sizeof(float));
+      const float* src = qkv + r * all;
+      std::memcpy(q + r * q_dim, src, static_cast<size_t>(q_dim) * sizeof(float));
+      std::memcpy(k + r * k_dim, src + q_dim, static_cast<size_t>(k_dim) * sizeof(float));
+      std::memcpy(v + r * v_dim, src + q_dim + k_dim, static_cast<size_t>(v_dim) * sizeof(float));
     }
   } else {
-    linear(lw.q, h_.data(), n, q_.data(), pool, n_threads);
-    linear(lw.k, h_.data(), n, k_.data(), pool, n_threads);
-    linear(lw.v, h_.data(), n, v_.data(), pool, n_threads);
-    add_bias(q_.data(), lw.q_bias, n);
-    add_bias(k_.data(), lw.k_bias, n);
-    add_bias(v_.data(), lw.v_bias, n);
+    linear(lw.q, h_.data(), n, q, pool, n_threads);
+    linear(lw.k, h_.data(), n, k, pool, n_threads);
+    linear(lw.v, h_.data(), n, v, pool, n_threads);
+    add_bias(q, lw.q_bias, n);
+    add_bias(k, lw.k_bias, n);
+    add_bias(v, lw.v_bias, n);
   }
   if (c.qk_norm) {
-    rms_norm(q_.data(), lw.q_norm.data(), q_.data(), n * c.n_heads, c.head_dim);
-    rms_norm(k_.data(), lw.k_norm.data(), k_.data(), n * c.n_kv_heads, c.head_dim);
+    rms_norm(q, lw.q_norm.data(), q, n * c.n_heads, c.head_dim);
+    rms_norm(k, lw.k_norm.data(), k, n * c.n_kv_heads, c.head_dim);
   }
   const bool local = c.layer_is_local[static_cast<size_t>(layer)];
   const bool use_local_rope = local && c.has_local_rope;
   const cpu::RopeParams& rp = use_local_rope ? c.rope_local : c.rope;
   const cpu::RopeTable& rt = use_local_rope ? rope_local_table_ : rope_table_;
   if (numerics_ == Numerics::llamacpp && cpu::llamacpp::rope_supported(rp) && weights_.rope_freqs.empty()) {
-    cpu::llamacpp::rope(rp, q_.data(), n, c.n_heads, positions_.data());
-    cpu::llamacpp::rope(rp, k_.data(), n, c.n_kv_heads, positions_.data());
+    cpu::llamacpp::rope(rp, q, n, c.n_heads, positions_.data());
+    cpu::llamacpp::rope(rp, k, n, c.n_kv_heads, positions_.data());
   } else {
-    cpu::rope(rp, rt, q_.data(), n, c.n_heads, positions_.data());
-    cpu::rope(rp, rt, k_.data(), n, c.n_kv_heads, positions_.data());
+    cpu::rope(rp, rt, q, n, c.n_heads, positions_.data());
+    cpu::rope(rp, rt, k, n, c.n_kv_heads, positions_.data());
   }
 
   // Append K and V to each sequence's blocks in the cache's type.
@@ -196,13 +206,11 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
       const int32_t block = s.kv->blocks[static_cast<size_t>(pos / kl.block_tokens)];
       const int64_t slot = pos % kl.block_tokens;
       const int64_t row = s.first_row + r;
-      cpu::quantize_row(kl.type, k_.data() + row * k_dim, cache.k_block(layer, block) + slot * k_bytes, k_dim);
-      cpu::quantize_row(kl.type, v_.data() + row * v_dim, cache.v_block(layer, block) + slot * v_bytes, v_dim);
+      cpu::quantize_row(kl.type, k + row * k_dim, cache.k_block(layer, block) + slot * k_bytes, k_dim);
+      cpu::quantize_row(kl.type, v + row * v_dim, cache.v_block(layer, block) + slot * v_bytes, v_dim);
     }
   }
 
-  const int64_t o_in = static_cast<int64_t>(c.n_heads) * c.head_dim_v;
-  grow(attn_, n * o_in);
   cpu::AttentionParams ap;
   ap.n_heads = c.n_heads;
   ap.n_kv_heads = c.n_kv_heads;
@@ -224,15 +232,15 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
     const cpu::KvView kv_k{kl.type, k_blocks_.data(), kl.block_tokens, n_keys, k_bytes};
     const cpu::KvView kv_v{kl.type, v_blocks_.data(), kl.block_tokens, n_keys, v_bytes};
     if (numerics_ == Numerics::llamacpp) {
-      cpu::llamacpp::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k,
-                               kv_v, attn_.data() + s.first_row * o_in, pool, n_threads);
+      cpu::llamacpp::attention(ap, q + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k,
+                               kv_v, attn + s.first_row * o_in, pool, n_threads);
     } else {
-      cpu::attention(ap, q_.data() + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k, kv_v,
-                     attn_.data() + s.first_row * o_in, pool, n_threads);
+      cpu::attention(ap, q + s.first_row * q_dim, positions_.data() + s.first_row, s.n_rows, kv_k, kv_v,
+                     attn + s.first_row * o_in, pool, n_threads);
     }
   }
   grow(o_, n * c.hidden);
-  linear(lw.o, attn_.data(), n, o_.data(), pool, n_threads);
+  linear(lw.o, attn, n, o_.data(), pool, n_threads);
   add_bias(o_.data(), lw.o_bias, n);
 }
 
@@ -250,19 +258,19 @@ void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
     const float* in = h_.data() + r0 * c.hidden;
     const float* act = nullptr;
     if (lw.fused_gate_up) {
-      grow(act_, chunk * c.ffn);
-      grow(up_, chunk * 2 * c.ffn);
-      linear(lw.up, in, rows, up_.data(), pool, n_threads);
-      gated_activation(up_.data(), up_.data() + c.ffn, act_.data(), rows, c.ffn, 2 * c.ffn, 2 * c.ffn);
-      act = act_.data();
+      float* const up = stage(chunk * 3 * c.ffn);  // [rows, gate | up], then the activation
+      float* const out = up + chunk * 2 * c.ffn;
+      linear(lw.up, in, rows, up, pool, n_threads);
+      gated_activation(up, up + c.ffn, out, rows, c.ffn, 2 * c.ffn, 2 * c.ffn);
+      act = out;
     } else {
-      // The activation overwrites gate_ in place: one [rows, ffn] buffer less.
-      grow(gate_, chunk * c.ffn);
-      grow(up_, chunk * c.ffn);
-      linear(lw.gate, in, rows, gate_.data(), pool, n_threads);
-      linear(lw.up, in, rows, up_.data(), pool, n_threads);
-      gated_activation(gate_.data(), up_.data(), gate_.data(), rows, c.ffn, c.ffn, c.ffn);
-      act = gate_.data();
+      // The activation overwrites gate in place: one [rows, ffn] buffer less.
+      float* const gate = stage(chunk * 2 * c.ffn);
+      float* const up = gate + chunk * c.ffn;
+      linear(lw.gate, in, rows, gate, pool, n_threads);
+      linear(lw.up, in, rows, up, pool, n_threads);
+      gated_activation(gate, up, gate, rows, c.ffn, c.ffn, c.ffn);
+      act = gate;
     }
     linear(lw.down, act, rows, o_.data() + r0 * c.hidden, pool, n_threads);
   }
@@ -287,15 +295,15 @@ void DecoderRunner::moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
       for (int64_t j = 0; j < K; ++j) sel_w_[static_cast<size_t>(r * K + j)] /= sum;
     }
   }
-  grow(gate_, n * K * F);
-  grow(up_, n * K * F);
-  grow(act_, n * K * F);
-  cpu::matmul_experts(with_numerics(lw.gate_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, gate_.data(), pool, n_threads);
-  cpu::matmul_experts(with_numerics(lw.up_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, up_.data(), pool, n_threads);
-  gated_activation(gate_.data(), up_.data(), act_.data(), n * K, F, F, F);
+  grow(moe_gate_, n * K * F);
+  grow(moe_up_, n * K * F);
+  grow(moe_act_, n * K * F);
+  cpu::matmul_experts(with_numerics(lw.gate_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, moe_gate_.data(), pool, n_threads);
+  cpu::matmul_experts(with_numerics(lw.up_exps, numerics_), E, h_.data(), n, c.hidden, sel_ids_.data(), K, moe_up_.data(), pool, n_threads);
+  gated_activation(moe_gate_.data(), moe_up_.data(), moe_act_.data(), n * K, F, F, F);
   // Down: every (token, expert) pair has its own input row, so run it as n*K rows of one expert each.
   grow(moe_out_, n * K * c.hidden);
-  cpu::matmul_experts(with_numerics(lw.down_exps, numerics_), E, act_.data(), n * K, F, sel_ids_.data(), 1, moe_out_.data(), pool, n_threads);
+  cpu::matmul_experts(with_numerics(lw.down_exps, numerics_), E, moe_act_.data(), n * K, F, sel_ids_.data(), 1, moe_out_.data(), pool, n_threads);
   grow(o_, n * c.hidden);
   for (int64_t r = 0; r < n; ++r) {
     float* out = o_.data() + r * c.hidden;

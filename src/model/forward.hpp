@@ -33,7 +33,7 @@ struct Batch {
 class DecoderRunner {
  public:
   // Rows per pass through the MLP (see mlp_block).
-  static constexpr int64_t mlp_chunk_rows = 128;
+  static constexpr int64_t mlp_chunk_rows = 256;
 
   // numerics: Numerics::llamacpp swaps in llama.cpp's rounding steps (cpu/llamacpp_numerics.hpp);
   // its attention then needs an F16 or F32 KV cache (the engine checks).
@@ -66,7 +66,11 @@ class DecoderRunner {
   Numerics numerics_;
   cpu::RopeTable rope_table_, rope_local_table_;
   // Scratch, grown to the largest batch seen.
-  std::vector<float> x_, h_, q_, k_, v_, qkv_, attn_, o_, gate_, up_, act_, router_, sel_w_, moe_out_;
+  // The stage buffer of at least count floats, shared by whichever block runs (attention's
+  // q/k/v/output, the MLP's intermediates): one call per block, the pointer valid until the next.
+  float* stage(int64_t count);
+
+  std::vector<float> x_, h_, o_, stage_, router_, sel_w_, moe_gate_, moe_up_, moe_act_, moe_out_;
   std::vector<int32_t> positions_, sel_ids_;
   std::vector<float> logit_in_, rounded_x_;
   std::vector<const void*> k_blocks_, v_blocks_;

@@ -151,15 +151,17 @@ struct Merge {
 // (its merges are collected into a HashMap). Key and value share a 16-byte slot: one cache miss.
 class PairMap {
  public:
+  // Load factor at most 3/4 (Llama 3's 280k merges: 2^19 slots, 8 MiB, 53 % full); linear probing
+  // stays short there and the table is half the size a factor of 1/2 would need.
   void reserve(size_t n) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    while (cap * 3 < n * 4) cap <<= 1;
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
     size_ = 0;
   }
   void insert(int32_t a, int32_t b, Merge m) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     const uint64_t k = key(a, b);
     size_t i = slot(k);
     while (slots_[i].key != empty && slots_[i].key != k) i = (i + 1) & mask_;
