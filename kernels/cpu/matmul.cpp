@@ -118,13 +118,16 @@ void quantize_rows(const Plan& plan, const float* x, int64_t m, int64_t x_stride
   }
 }
 
-// One weight matrix (or one expert's rows) and the activation / output rows that meet it.
+// One weight matrix (or one expert's rows) and the activation / output rows that meet it, with
+// the row kernel of its type.
 struct Segment {
   const uint8_t* w;
   int64_t n_rows;
   const void* const* x;
   float* const* y;
   int64_t m;
+  GemvKernel kernel;
+  size_t w_stride;
 };
 
 // Splits every segment's rows into chunks (multiples of 16 rows, at most about 64 KiB of weights)
@@ -132,16 +135,18 @@ struct Segment {
 // (interleaving chunks between threads defeats the hardware prefetchers: measured 2x slower).
 // A thread that finishes its run takes the remaining chunks of the others from their fronts, so
 // one slowed down by other work on the machine does not hold everyone up.
-void run_segments(const Plan& plan, const std::vector<Segment>& segments, size_t w_stride, int64_t k,
-                  ThreadPool& pool, int n_threads) {
+void run_segments(const std::vector<Segment>& segments, int64_t k, ThreadPool& pool, int n_threads) {
   constexpr int64_t row_grain = 16;
   constexpr size_t chunk_bytes = size_t{64} << 10;
   int64_t total_rows = 0;
-  for (const Segment& s : segments) total_rows += s.n_rows;
+  size_t w_stride = 1;  // the widest rows set the chunk size
+  for (const Segment& s : segments) {
+    total_rows += s.n_rows;
+    w_stride = std::max(w_stride, s.w_stride);
+  }
   if (total_rows == 0) return;
   n_threads = std::clamp(n_threads <= 0 ? pool.size() : n_threads, 1, pool.size());
-  int64_t chunk = std::max<int64_t>(row_grain, static_cast<int64_t>(chunk_bytes / std::max<size_t>(w_stride, 1)) /
-                                                   row_grain * row_grain);
+  int64_t chunk = std::max<int64_t>(row_grain, static_cast<int64_t>(chunk_bytes / w_stride) / row_grain * row_grain);
   // At least about four chunks per thread, so that stealing can balance.
   const int64_t per_thread = (total_rows + 4 * n_threads - 1) / (4 * n_threads);
   chunk = std::min(chunk, std::max<int64_t>(row_grain, (per_thread + row_grain - 1) / row_grain * row_grain));
@@ -155,7 +160,7 @@ void run_segments(const Plan& plan, const std::vector<Segment>& segments, size_t
     const Segment& seg = segments[s];
     const int64_t r0 = (c - first_chunk[s]) * chunk;
     const int64_t r1 = std::min(seg.n_rows, r0 + chunk);
-    plan.kernel(seg.w, w_stride, r0, r1, k, seg.x, seg.y, seg.m);
+    seg.kernel(seg.w, seg.w_stride, r0, r1, k, seg.x, seg.y, seg.m);
   };
   const int used = static_cast<int>(std::min<int64_t>(n_threads, n_chunks));
   if (used <= 1) {
@@ -222,8 +227,9 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   const void* const* xs = prepare_x(plan, x, m, x_stride, w.n_cols, w.f16_act_scales, pool, n_threads);
   y_rows.resize(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) y_rows[static_cast<size_t>(i)] = y + i * y_stride;
-  const std::vector<Segment> segments{{static_cast<const uint8_t*>(w.data), w.n_rows, xs, y_rows.data(), m}};
-  run_segments(plan, segments, w.row_stride, w.n_cols, pool, n_threads);
+  const std::vector<Segment> segments{
+      {static_cast<const uint8_t*>(w.data), w.n_rows, xs, y_rows.data(), m, plan.kernel, w.row_stride}};
+  run_segments(segments, w.n_cols, pool, n_threads);
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y, int64_t y_stride,
@@ -236,6 +242,44 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, 
   }
 #endif
   decode_matmul(selected_isa(), w, x, m, x_stride, y, y_stride, pool, n_threads);
+}
+
+void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count, const float* x, int64_t m,
+                         int64_t x_stride, ThreadPool& pool, int n_threads) {
+  if (count == 0 || m <= 0) return;
+  const Isa isa = selected_isa();
+  // The matrices that decode together: same activation format, k and scale rounding as the first
+  // such one. Prefill-sized m (the GEMM packs each matrix anyway) and any other matrix run alone.
+  std::vector<size_t> shared, alone;
+  Plan first{};
+  for (size_t i = 0; i < count; ++i) {
+    const WeightMatrix& w = ws[i];
+    bool gemm_rows = false;
+#if defined(OLLM_MATMUL_HAS_GEMM)
+    gemm_rows = m > 1 && gemm_supports(w.type, m);
+#endif
+    const Plan plan = plan_for(isa, w.type);
+    const bool joins = !gemm_rows && plan.kernel != nullptr && w.n_rows > 0 && w.n_cols > 0 &&
+                       (shared.empty() || (plan.format == first.format && w.n_cols == ws[shared[0]].n_cols &&
+                                           w.f16_act_scales == ws[shared[0]].f16_act_scales));
+    if (joins && shared.empty()) first = plan;
+    (joins ? shared : alone).push_back(i);
+  }
+  if (shared.size() == 1) alone.insert(alone.begin(), shared[0]), shared.clear();
+  if (!shared.empty()) {
+    const WeightMatrix& w0 = ws[shared[0]];
+    const void* const* xs = prepare_x(first, x, m, x_stride, w0.n_cols, w0.f16_act_scales, pool, n_threads);
+    std::vector<std::vector<float*>> rows(shared.size());
+    std::vector<Segment> segments;
+    for (size_t j = 0; j < shared.size(); ++j) {
+      const WeightMatrix& w = ws[shared[j]];
+      for (int64_t r = 0; r < m; ++r) rows[j].push_back(ys[shared[j]] + r * w.n_rows);
+      segments.push_back({static_cast<const uint8_t*>(w.data), w.n_rows, xs, rows[j].data(), m,
+                          plan_for(isa, w.type).kernel, w.row_stride});
+    }
+    run_segments(segments, w0.n_cols, pool, n_threads);
+  }
+  for (size_t i : alone) matmul(ws[i], x, m, x_stride, ys[i], ws[i].n_rows, pool, n_threads);
 }
 
 namespace {
@@ -303,8 +347,8 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
     std::vector<Segment> segments;
     for (int64_t e : decode_experts)
       segments.push_back({static_cast<const uint8_t*>(expert_matrix(e).data), n, gx.data() + offset[e],
-                          gy.data() + offset[e], offset[e + 1] - offset[e]});
-    run_segments(plan, segments, experts.row_stride, k, pool, n_threads);
+                          gy.data() + offset[e], offset[e + 1] - offset[e], plan.kernel, experts.row_stride});
+    run_segments(segments, k, pool, n_threads);
   }
 
 #if defined(OLLM_MATMUL_HAS_GEMM)

@@ -22,6 +22,13 @@ bool matmul_supports(DType type) noexcept;
 void matmul(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y,
             int64_t y_stride, ThreadPool& pool, int n_threads);
 
+// Several weight matrices over the same activation rows (q, k, v; gate, up): ws[i]: [n_i, k] ·
+// x: [m, k] (row stride x_stride) · ys[i]: [m, n_i] contiguous. The same results as one matmul()
+// per matrix, bit for bit; for decode-sized m the matrices whose types share an activation format
+// are quantized for once and run in one pass over the pool (one hand-off instead of several).
+void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count, const float* x, int64_t m,
+                         int64_t x_stride, ThreadPool& pool, int n_threads);
+
 // Mixture of experts. experts: [n_experts, n, k] (n_rows = n_experts * n; expert e's rows at
 // e*n ..) · x: [m, k], row stride x_stride · expert_ids: [m, n_sel] int32 in [0, n_experts) ·
 // y: [m, n_sel, n] f32 contiguous. Only the selected experts' rows are read; the activation rows

@@ -4,6 +4,8 @@
 #include "model/forward.hpp"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cmath>
 #include <cstring>
 
@@ -64,6 +66,25 @@ void DecoderRunner::linear(const cpu::WeightMatrix& w, const float* x, int64_t r
     x = rounded_x_.data();
   }
   cpu::matmul(with_numerics(w, numerics_), x, rows, w.n_cols, y, w.n_rows, pool, n_threads);
+}
+
+void DecoderRunner::linear_shared(std::initializer_list<const cpu::WeightMatrix*> ws,
+                                  std::initializer_list<float*> ys, const float* x, int64_t rows, cpu::ThreadPool& pool,
+                                  int n_threads) {
+  std::array<cpu::WeightMatrix, 4> copies{};
+  std::array<float*, 4> outs{};
+  size_t count = 0;
+  bool rounds_x = false;  // llama.cpp numerics round x per float weight type: one matrix at a time
+  for (auto [w, y] = std::pair{ws.begin(), ys.begin()}; w != ws.end(); ++w, ++y, ++count) {
+    copies[count] = with_numerics(**w, numerics_);
+    outs[count] = *y;
+    rounds_x |= numerics_ == Numerics::llamacpp && ((*w)->type == DType::f16 || (*w)->type == DType::bf16);
+  }
+  if (rounds_x) {
+    for (size_t i = 0; i < count; ++i) linear(copies[i], x, rows, outs[i], pool, n_threads);
+    return;
+  }
+  cpu::matmul_shared_input(copies.data(), outs.data(), count, x, rows, copies[0].n_cols, pool, n_threads);
 }
 
 void DecoderRunner::rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n) const {
@@ -174,9 +195,7 @@ void DecoderRunner::attention_block(int64_t layer, const Batch& batch, runtime::
       std::memcpy(v + r * v_dim, src + q_dim + k_dim, static_cast<size_t>(v_dim) * sizeof(float));
     }
   } else {
-    linear(lw.q, h_.data(), n, q, pool, n_threads);
-    linear(lw.k, h_.data(), n, k, pool, n_threads);
-    linear(lw.v, h_.data(), n, v, pool, n_threads);
+    linear_shared({&lw.q, &lw.k, &lw.v}, {q, k, v}, h_.data(), n, pool, n_threads);
     add_bias(q, lw.q_bias, n);
     add_bias(k, lw.k_bias, n);
     add_bias(v, lw.v_bias, n);
@@ -267,8 +286,7 @@ void DecoderRunner::mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, i
       // The activation overwrites gate in place: one [rows, ffn] buffer less.
       float* const gate = stage(chunk * 2 * c.ffn);
       float* const up = gate + chunk * c.ffn;
-      linear(lw.gate, in, rows, gate, pool, n_threads);
-      linear(lw.up, in, rows, up, pool, n_threads);
+      linear_shared({&lw.gate, &lw.up}, {gate, up}, in, rows, pool, n_threads);
       gated_activation(gate, up, gate, rows, c.ffn, c.ffn, c.ffn);
       act = gate;
     }

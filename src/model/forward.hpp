@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "cpu/thread_pool.hpp"
@@ -57,6 +58,10 @@ class DecoderRunner {
   // y[rows, w.n_rows] = x[rows, w.n_cols] · wᵀ with this runner's activation rounding.
   void linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool,
               int n_threads);
+  // The same for up to 4 matrices over the same rows x (q, k, v; gate, up): ys[i] = x · ws[i]ᵀ, in
+  // one pass over the thread pool where their types allow (cpu::matmul_shared_input).
+  void linear_shared(std::initializer_list<const cpu::WeightMatrix*> ws, std::initializer_list<float*> ys,
+                     const float* x, int64_t rows, cpu::ThreadPool& pool, int n_threads);
   void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n) const;
   void gated_activation(const float* gate, const float* up, float* out, int64_t rows, int64_t n, int64_t gate_stride,
                         int64_t up_stride) const;

@@ -309,6 +309,39 @@ TEST_CASE("matmul: many rows take the GEMM route and match the reference") {
   }
 }
 
+// q, k, v (or gate and up) of mixed types in one call: the matrices sharing an activation format
+// run in one pass, the others alone, and every output equals its own matmul() bit for bit, for
+// decode-sized m and for GEMM-sized m.
+TEST_CASE("matmul: matmul_shared_input equals one matmul per matrix, bit for bit") {
+  cpu::ThreadPool pool(2);
+  const int64_t k = 512;
+  const DType types[] = {DType::q5_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16, DType::q5_0};
+  const int64_t rows[] = {48, 17, 64, 33, 40, 5};
+  std::vector<Weights> weights;
+  std::vector<cpu::WeightMatrix> ws;
+  for (size_t i = 0; i < std::size(types); ++i) {
+    weights.push_back(make_weights(types[i], rows[i], k, 100 + i, i % 3, 0));
+    ws.push_back({types[i], weights.back().data, rows[i], k, weights.back().stride});
+  }
+  for (const int64_t m : {1, 3, 70}) {
+    CAPTURE(m);
+    const Activations x = make_activations(m, k, 7);
+    std::vector<std::vector<float>> shared(ws.size()), alone(ws.size());
+    std::vector<float*> ys;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      shared[i].assign(static_cast<size_t>(m * rows[i]), poison);
+      alone[i].assign(static_cast<size_t>(m * rows[i]), poison);
+      ys.push_back(shared[i].data());
+      cpu::matmul(ws[i], x.data, m, x.stride, alone[i].data(), rows[i], pool, 2);
+    }
+    cpu::matmul_shared_input(ws.data(), ys.data(), ws.size(), x.data, m, x.stride, pool, 2);
+    for (size_t i = 0; i < ws.size(); ++i) {
+      CAPTURE(dtype_name(types[i]));
+      CHECK(std::memcmp(shared[i].data(), alone[i].data(), shared[i].size() * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("matmul: matmul_experts equals per-expert matmuls and reads only the selected experts") {
   cpu::ThreadPool pool(3);
   for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16, DType::iq4_xs}) {
