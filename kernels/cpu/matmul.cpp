@@ -251,6 +251,7 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
   // The matrices that decode together: same activation format, k and scale rounding as the first
   // such one. Prefill-sized m (the GEMM packs each matrix anyway) and any other matrix run alone.
   std::vector<size_t> shared, alone;
+  std::vector<GemvKernel> kernels;  // of the shared matrices
   Plan first{};
   for (size_t i = 0; i < count; ++i) {
     const WeightMatrix& w = ws[i];
@@ -263,6 +264,7 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
                        (shared.empty() || (plan.format == first.format && w.n_cols == ws[shared[0]].n_cols &&
                                            w.f16_act_scales == ws[shared[0]].f16_act_scales));
     if (joins && shared.empty()) first = plan;
+    if (joins) kernels.push_back(plan.kernel);
     (joins ? shared : alone).push_back(i);
   }
   if (shared.size() == 1) alone.insert(alone.begin(), shared[0]), shared.clear();
@@ -275,7 +277,7 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
       const WeightMatrix& w = ws[shared[j]];
       for (int64_t r = 0; r < m; ++r) rows[j].push_back(ys[shared[j]] + r * w.n_rows);
       segments.push_back({static_cast<const uint8_t*>(w.data), w.n_rows, xs, rows[j].data(), m,
-                          plan_for(isa, w.type).kernel, w.row_stride});
+                          kernels[j], w.row_stride});
     }
     run_segments(segments, w0.n_cols, pool, n_threads);
   }

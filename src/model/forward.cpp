@@ -73,6 +73,8 @@ void DecoderRunner::linear_shared(std::initializer_list<const cpu::WeightMatrix*
                                   int n_threads) {
   std::array<cpu::WeightMatrix, 4> copies{};
   std::array<float*, 4> outs{};
+  if (ws.size() != ys.size() || ws.size() > copies.size())
+    fail(ErrorCode::internal, "[model] linear_shared takes up to {} matrices with one output each", copies.size());
   size_t count = 0;
   bool rounds_x = false;  // llama.cpp numerics round x per float weight type: one matrix at a time
   for (auto [w, y] = std::pair{ws.begin(), ys.begin()}; w != ws.end(); ++w, ++y, ++count) {
