@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git xz-utils python3 python3-pip
   clang libclang-rt-14-dev          # libFuzzer and the sanitizer runtimes for the hardening jobs
   libeigen3-dev libdnnl-dev libfmt-dev doctest-dev libbenchmark-dev
+  opencl-headers ocl-icd-opencl-dev # dnnl-config.cmake calls find_package(OpenCL) even for a CPU-only oneDNN
   libsimdjson-dev libcli11-dev libpcre2-dev libutf8proc-dev libssl-dev
 )
 missing=()
