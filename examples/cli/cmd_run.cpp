@@ -22,6 +22,7 @@ struct RunOptions {
   int32_t max_tokens = 128;
   bool chat = false;
   bool ignore_eos = false;
+  bool no_add_special = false;
   bool stats = false;
   std::vector<std::string> stop;
 };
@@ -46,6 +47,7 @@ int run(const RunOptions& opt) {
     req.add_special_tokens = false;  // as transformers: the template writes <bos> where the model wants it
   } else {
     req.prompt = opt.prompt;
+    req.add_special_tokens = !opt.no_add_special;
   }
   req.max_tokens = opt.max_tokens;
   req.sampling = opt.sampling.params;
@@ -99,6 +101,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_flag("--chat", opt->chat, "Format the prompt with the model's chat template");
   cmd->add_option("--stop", opt->stop, "Stop string (repeatable)");
   cmd->add_flag("--ignore-eos", opt->ignore_eos, "Keep generating past end-of-sequence tokens");
+  cmd->add_flag("--no-add-special,--no-bos", opt->no_add_special, "Do not add BOS or other special tokens to the prompt");
   cmd->add_flag("--stats", opt->stats, "Print timings to stderr");
   return {cmd, [opt] { return run(*opt); }};
 }

@@ -83,6 +83,15 @@ expect 1 "$tmp/notok/tokenizer.json is missing" -- "$ollm" logits -m "$tmp/notok
 expect 1 "$tmp/notok/tokenizer.json is missing" -- "$ollm" run -m "$tmp/notok" -p hi
 [ -s "$tmp/out" ] && { echo "FAIL: run printed '$(cat "$tmp/out")' for a refused prompt"; failures=$((failures + 1)); }
 
+# A prompt text that tokenizes to nothing is not "empty": a tokenizer splitting on whitespace
+# gives no token for "   ".
+mkdir "$tmp/ws"
+cp "$data/models/llama/hf/config.json" "$data/models/llama/hf/model.safetensors" "$tmp/ws/"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); t["pre_tokenizer"]={"type":"Whitespace"}; json.dump(t,open(sys.argv[2],"w"))' \
+  "$data/models/llama/hf/tokenizer.json" "$tmp/ws/tokenizer.json"
+expect 2 "the prompt text (3 bytes) tokenizes to zero tokens (add_special_tokens is off" -- "$ollm" run -m "$tmp/ws" -p "   " --no-add-special
+expect 2 "the prompt is empty" -- "$ollm" run -m "$tmp/ws" -p ""
+
 # Checksum manifests are checked by default, remembered in the cache, skipped with --no-verify.
 mkdir -p "$tmp/sum" "$tmp/cache"
 cp "$m" "$tmp/sum/model.gguf"
