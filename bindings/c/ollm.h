@@ -83,7 +83,8 @@ typedef enum ollm_finish_reason {
   OLLM_FINISH_EOS = 2,          /* end-of-sequence / end-of-turn token */
   OLLM_FINISH_STOP_STRING = 3,  /* a stop string appeared (not part of the text) */
   OLLM_FINISH_CANCELLED = 4,    /* cancelled, or the token callback returned 0 */
-  OLLM_FINISH_CONTEXT_FULL = 5  /* context or KV budget exhausted (ollm_result_error says which) */
+  OLLM_FINISH_CONTEXT_FULL = 5, /* context or KV budget exhausted (ollm_result_error says which) */
+  OLLM_FINISH_ERROR = 6         /* this request failed on its own (ollm_result_error says how) */
 } ollm_finish_reason;
 
 typedef enum ollm_pooling { OLLM_POOLING_NONE = 0, OLLM_POOLING_MEAN = 1, OLLM_POOLING_LAST = 2 } ollm_pooling;
@@ -132,6 +133,16 @@ OLLM_API size_t ollm_model_info_tensor_count(const ollm_model_info* info);
    (ollm_model_load then fails with OLLM_ERR_CANCELLED). */
 typedef int (*ollm_progress_fn)(void* user_data, float fraction);
 
+/* When to hash the model's files against a sha256sum manifest beside it (<model>.sha256 or
+   SHA256SUMS; a mismatch fails the load with OLLM_ERR_INVALID_MODEL_FILE naming the file and both
+   hashes). AUTO: when a manifest is present, skipping files the checksum cache remembers with the
+   same device, inode, size and times; ALWAYS: hash every listed file; NEVER: do not look. */
+typedef enum ollm_checksum_policy {
+  OLLM_CHECKSUMS_AUTO = 0,
+  OLLM_CHECKSUMS_ALWAYS = 1,
+  OLLM_CHECKSUMS_NEVER = 2
+} ollm_checksum_policy;
+
 typedef struct ollm_model_options {
   size_t struct_size;
   const char* device;       /* "cpu" (NULL = "cpu") */
@@ -139,7 +150,11 @@ typedef struct ollm_model_options {
   int32_t use_mmap;         /* nonzero: map the file (default); 0: read the weights into memory */
   ollm_progress_fn progress;
   void* progress_user_data;
-  int32_t verify_checksums; /* nonzero: check the files against <model>.sha256 / SHA256SUMS when present */
+  int32_t verify_checksums; /* nonzero: OLLM_CHECKSUMS_ALWAYS (as it always meant); 0: checksum_policy decides */
+  int32_t checksum_policy;  /* an ollm_checksum_policy; default OLLM_CHECKSUMS_AUTO (a later field: an
+                               older caller's shorter struct gets the default) */
+  const char* checksum_cache; /* file remembering verified files; NULL: $XDG_CACHE_HOME/ollm/verified-sha256
+                                 or ~/.cache/ollm/verified-sha256 (a later field) */
 } ollm_model_options;
 
 /* Sets struct_size and the defaults. */
@@ -255,7 +270,8 @@ typedef int (*ollm_token_fn)(void* user_data, const char* piece, size_t piece_le
 
 typedef struct ollm_generate_options {
   size_t struct_size;
-  const char* prompt;             /* tokenized with the model's tokenizer when n_prompt_ids is 0 */
+  const char* prompt;             /* tokenized with the model's tokenizer when n_prompt_ids is 0;
+                                     NUL-terminated unless prompt_len says its length */
   const int32_t* prompt_ids;
   size_t n_prompt_ids;
   int32_t add_special_tokens;     /* nonzero (default): BOS etc. when tokenizing prompt */
@@ -267,6 +283,9 @@ typedef struct ollm_generate_options {
   uint64_t session;               /* 0: a one-off sequence; else reuse that session's KV cache */
   ollm_token_fn on_token;         /* may be NULL */
   void* user_data;
+  size_t prompt_len;              /* nonzero: prompt is this many bytes (it may hold NUL bytes);
+                                     0: prompt is NUL-terminated (a later field: an older caller's
+                                     shorter struct gets 0) */
 } ollm_generate_options;
 
 OLLM_API void ollm_generate_options_init(ollm_generate_options* options);

@@ -155,11 +155,20 @@ ollm_status ollm_model_load(const char* path, const ollm_model_options* options,
     require(path, "ollm_model_load", "path");
     require(out, "ollm_model_load", "out");
     const ollm_model_options o = read_sized(options, ollm_model_options_init, "ollm_model_load");
-    if (o.threads < 0) invalid("[c-api] ollm_model_load: threads " + std::to_string(o.threads) + " must be >= 0");
+    if (o.threads < 0 || o.threads > 1024)
+      invalid("[c-api] ollm_model_load: threads " + std::to_string(o.threads) + " is out of range (0..1024)");
     ollm::ModelLoadOptions lo;
     if (o.device != nullptr) lo.device = o.device;
     lo.use_mmap = o.use_mmap != 0;
-    lo.verify_checksums = o.verify_checksums != 0;
+    switch (o.verify_checksums != 0 ? OLLM_CHECKSUMS_ALWAYS : o.checksum_policy) {
+      case OLLM_CHECKSUMS_AUTO: lo.verify_checksums = ollm::ChecksumPolicy::automatic; break;
+      case OLLM_CHECKSUMS_ALWAYS: lo.verify_checksums = ollm::ChecksumPolicy::always; break;
+      case OLLM_CHECKSUMS_NEVER: lo.verify_checksums = ollm::ChecksumPolicy::never; break;
+      default:
+        invalid("[c-api] ollm_model_load: checksum_policy " + std::to_string(o.checksum_policy) +
+                " is not an ollm_checksum_policy");
+    }
+    if (o.checksum_cache != nullptr) lo.checksum_cache = o.checksum_cache;
     if (o.progress != nullptr) {
       const ollm_progress_fn fn = o.progress;
       void* user = o.progress_user_data;

@@ -39,6 +39,9 @@ ollm::GenerationRequest make_request(const ollm_generate_options& o, const char*
   if (o.n_prompt_ids > 0) {
     require(o.prompt_ids, function, "prompt_ids");
     r.prompt_ids.assign(o.prompt_ids, o.prompt_ids + o.n_prompt_ids);
+  } else if (o.prompt_len > 0) {
+    require(o.prompt, function, "prompt");
+    r.prompt.assign(o.prompt, o.prompt_len);
   } else if (o.prompt != nullptr) {
     r.prompt = o.prompt;
   }
@@ -158,7 +161,8 @@ ollm_status ollm_engine_create(const ollm_model* model, const ollm_engine_option
     require(model, "ollm_engine_create", "model");
     require(out, "ollm_engine_create", "out");
     const ollm_engine_options o = read_sized(options, ollm_engine_options_init, "ollm_engine_create");
-    if (o.threads < 0) invalid("[c-api] ollm_engine_create: threads " + std::to_string(o.threads) + " must be >= 0");
+    if (o.threads < 0 || o.threads > 1024)
+      invalid("[c-api] ollm_engine_create: threads " + std::to_string(o.threads) + " is out of range (0..1024)");
     ollm::EngineOptions eo;
     eo.threads = o.threads > 0 ? o.threads : model->threads;
     eo.kv_cache_tokens = o.kv_cache_tokens;

@@ -22,10 +22,46 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_i
 API_VERSION = 1
 STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF_MEMORY", "IO", "CANCELLED",
           "NOT_FOUND", "INTERNAL"]
-FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full"]
+FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full", "error"]
+CHECKSUMS = {"auto": 0, "always": 1, "never": 2}
 KV_TYPES = {"f16": 0, "bf16": 1, "f32": 2, "q8_0": 3}
 NUMERICS = {"standard": 0, "llamacpp": 1}
 POOLING = {"none": 0, "mean": 1, "last": 2}
+
+
+_RANGES = {"int32": (-2**31, 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-2**63, 2**63 - 1),
+           "uint64": (0, 2**64 - 1), "size": (0, 2**64 - 1)}
+
+
+def _int(value, name: str, kind: str, low: int | None = None) -> int:
+    """value as an integer that fits the C type `kind` (ctypes would silently wrap it), at least `low`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    lo, hi = _RANGES[kind]
+    if low is not None:
+        lo = max(lo, low)
+    if not lo <= value <= hi:
+        raise OverflowError(f"{name} = {value} is out of range ({lo}..{hi})")
+    return value
+
+
+def _ids(ids, name: str = "ids"):
+    """A ctypes int32 array of token ids, each checked (2**40 must not become token 0)."""
+    ids = list(ids)
+    for i, v in enumerate(ids):
+        _int(v, f"{name}[{i}]", "int32")
+    return (c_int32 * len(ids))(*ids)
+
+
+def _cstr(text: str, name: str) -> bytes:
+    """UTF-8 bytes for a NUL-terminated C string; an embedded NUL would silently cut it."""
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+    data = text.encode()
+    at = data.find(b"\0")
+    if at >= 0:
+        raise ValueError(f"{name} contains a NUL character at byte {at}, which a C string cannot carry")
+    return data
 
 
 class Error(RuntimeError):
@@ -42,7 +78,8 @@ LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
 class ModelOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("device", c_char_p), ("threads", c_int32), ("use_mmap", c_int32),
-                ("progress", PROGRESS_FN), ("progress_user_data", c_void_p), ("verify_checksums", c_int32)]
+                ("progress", PROGRESS_FN), ("progress_user_data", c_void_p), ("verify_checksums", c_int32),
+                ("checksum_policy", c_int32), ("checksum_cache", c_char_p)]
 
 
 class EngineOptions(Structure):
@@ -55,7 +92,8 @@ class GenerateOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("prompt", c_char_p), ("prompt_ids", POINTER(c_int32)),
                 ("n_prompt_ids", c_size_t), ("add_special_tokens", c_int32), ("max_tokens", c_int32),
                 ("sampler", c_void_p), ("stop", POINTER(c_char_p)), ("n_stop", c_size_t),
-                ("stop_at_eos", c_int32), ("session", c_uint64), ("on_token", TOKEN_FN), ("user_data", c_void_p)]
+                ("stop_at_eos", c_int32), ("session", c_uint64), ("on_token", TOKEN_FN), ("user_data", c_void_p),
+                ("prompt_len", c_size_t)]
 
 
 class ChatMessage(Structure):
@@ -153,23 +191,45 @@ class Library:
     def build_info(self) -> str:
         return self.api.build_info().decode()
 
-    def load_model(self, path: str, threads: int = 0, progress=None) -> "Model":
+    def load_model(self, path: str, threads: int = 0, progress=None, verify: str = "auto",
+                   checksum_cache: str | None = None) -> "Model":
+        """verify: "auto" (check a manifest beside the model, each file hashed once and remembered),
+        "always" (hash every listed file now) or "never". An exception raised by progress(fraction)
+        cancels the load and is re-raised here."""
         opts = ModelOptions()
         self.api.model_options_init(ctypes.byref(opts))
-        opts.threads = threads
-        callback = PROGRESS_FN(lambda _user, fraction: 1 if progress(fraction) is not False else 0) if progress else None
+        opts.threads = _int(threads, "threads", "int32", 0)
+        if verify not in CHECKSUMS:
+            raise ValueError(f"verify = {verify!r} is not one of {sorted(CHECKSUMS)}")
+        opts.checksum_policy = CHECKSUMS[verify]
+        cache = _cstr(checksum_cache, "checksum_cache") if checksum_cache is not None else None
+        if cache is not None:
+            opts.checksum_cache = cache
+        raised = []
+
+        def forward(_user, fraction):
+            try:
+                return 1 if progress(fraction) is not False else 0
+            except BaseException as e:  # noqa: BLE001 - re-raised below, never lost in ctypes
+                raised.append(e)
+                return 0
+        callback = PROGRESS_FN(forward) if progress else None
         if callback:
             opts.progress = callback
         handle = c_void_p()
-        self.check(self.api.model_load(path.encode(), ctypes.byref(opts), ctypes.byref(handle)))
+        status = self.api.model_load(_cstr(path, "path"), ctypes.byref(opts), ctypes.byref(handle))
+        if raised:
+            raise raised[0]
+        self.check(status)
         return Model(self, handle)
 
     def parse_chat_template(self, source: str, **special_tokens: str) -> "ChatTemplate":
         handle = c_void_p()
-        self.check(self.api.chat_template_parse(source.encode(), ctypes.byref(handle)))
+        self.check(self.api.chat_template_parse(_cstr(source, "source"), ctypes.byref(handle)))
         template = ChatTemplate(self, handle)
         for name, value in special_tokens.items():
-            self.check(self.api.chat_template_set_special_token(handle, name.encode(), value.encode()))
+            self.check(self.api.chat_template_set_special_token(handle, _cstr(name, "special token name"),
+                                                                _cstr(value, name)))
         return template
 
 
@@ -223,11 +283,21 @@ class Model(_Handle):
         return ChatTemplate(self.lib, handle)
 
     def engine(self, threads: int = 0, kv_cache_tokens: int = 4096, kv_type: str = "f16",
-               numerics: str = "standard") -> "Engine":
+               numerics: str = "standard", kv_cache_bytes: int = 0, max_sequences: int = 8,
+               max_batch_tokens: int = 512) -> "Engine":
         opts = EngineOptions()
         self.lib.api.engine_options_init(ctypes.byref(opts))
-        opts.threads, opts.kv_cache_tokens, opts.kv_type = threads, kv_cache_tokens, KV_TYPES[kv_type]
-        opts.numerics = NUMERICS[numerics]
+        if kv_type not in KV_TYPES:
+            raise ValueError(f"kv_type = {kv_type!r} is not one of {sorted(KV_TYPES)}")
+        if numerics not in NUMERICS:
+            raise ValueError(f"numerics = {numerics!r} is not one of {sorted(NUMERICS)}")
+        # Range-checked here only as far as the C types go; the library checks the allowed ranges.
+        opts.threads = _int(threads, "threads", "int32")
+        opts.kv_cache_tokens = _int(kv_cache_tokens, "kv_cache_tokens", "int64")
+        opts.kv_cache_bytes = _int(kv_cache_bytes, "kv_cache_bytes", "uint64")
+        opts.max_sequences = _int(max_sequences, "max_sequences", "int32")
+        opts.max_batch_tokens = _int(max_batch_tokens, "max_batch_tokens", "int64")
+        opts.kv_type, opts.numerics = KV_TYPES[kv_type], NUMERICS[numerics]
         handle = c_void_p()
         self.lib.check(self.lib.api.engine_create(self.handle, ctypes.byref(opts), ctypes.byref(handle)))
         return Engine(self.lib, handle)
@@ -247,7 +317,7 @@ class Tokenizer(_Handle):
             self.lib.api.free(ctypes.cast(ids, c_void_p))
 
     def decode(self, ids: list[int], skip_special: bool = False) -> str:
-        arr = (c_int32 * len(ids))(*ids)
+        arr = _ids(ids)
         text, n = c_void_p(), c_size_t()
         self.lib.check(self.lib.api.detokenize(self.handle, arr, len(ids), int(skip_special), ctypes.byref(text),
                                                ctypes.byref(n)))
@@ -261,7 +331,8 @@ class ChatTemplate(_Handle):
         arr = (ChatMessage * len(messages))()
         for i, m in enumerate(messages):
             self.lib.api.chat_message_init(ctypes.byref(arr[i]))
-            arr[i].role, arr[i].content = m["role"].encode(), m["content"].encode()
+            arr[i].role = _cstr(m["role"], f"messages[{i}]['role']")
+            arr[i].content = _cstr(m["content"], f"messages[{i}]['content']")
         text = c_void_p()
         self.lib.check(self.lib.api.chat_template_render(self.handle, arr, len(messages), int(add_generation_prompt),
                                                          ctypes.byref(text)))
@@ -276,14 +347,19 @@ class Engine(_Handle):
         self.lib.api.generate_options_init(ctypes.byref(opts))
         keep = []
         if isinstance(prompt, str):
-            opts.prompt = prompt.encode()
+            data = prompt.encode()  # passed with its length: NUL bytes are part of the prompt
+            buf = ctypes.create_string_buffer(data, len(data) + 1)
+            keep.append(buf)
+            opts.prompt = ctypes.cast(buf, c_char_p)
+            opts.prompt_len = len(data)
         else:
-            ids = (c_int32 * len(prompt))(*prompt)
+            ids = _ids(prompt, "prompt")
             keep.append(ids)
-            opts.prompt_ids, opts.n_prompt_ids = ids, len(prompt)
-        opts.max_tokens, opts.stop_at_eos = max_tokens, int(stop_at_eos)
+            opts.prompt_ids, opts.n_prompt_ids = ids, len(ids)
+        opts.max_tokens = _int(max_tokens, "max_tokens", "int32", 0)
+        opts.stop_at_eos = int(stop_at_eos)
         if stop:
-            arr = (c_char_p * len(stop))(*[s.encode() for s in stop])
+            arr = (c_char_p * len(stop))(*[_cstr(s, f"stop[{i}]") for i, s in enumerate(stop)])
             keep.append(arr)
             opts.stop, opts.n_stop = arr, len(stop)
         if callback is not None:
@@ -291,15 +367,29 @@ class Engine(_Handle):
         return opts, keep
 
     def generate(self, prompt, max_tokens: int = 128, stop=(), stop_at_eos: bool = True, on_text=None) -> dict:
-        """Runs one request to completion; on_text(piece) returning False cancels it."""
+        """Runs one request to completion; on_text(piece) returning False cancels it. An exception
+        raised by on_text cancels the request and is re-raised here (ctypes would otherwise print
+        it and carry on)."""
         callback = None
+        raised = []
         if on_text is not None:
             def forward(_user, piece, length):
-                return 0 if on_text(ctypes.string_at(piece, length).decode("utf-8", "replace")) is False else 1
+                if raised:
+                    return 0
+                try:
+                    return 0 if on_text(ctypes.string_at(piece, length).decode("utf-8", "replace")) is False else 1
+                except BaseException as e:  # noqa: BLE001 - re-raised below
+                    raised.append(e)
+                    return 0
             callback = TOKEN_FN(forward)
         opts, _keep = self._options(prompt, max_tokens, list(stop), stop_at_eos, callback)
         result = c_void_p()
-        self.lib.check(self.lib.api.engine_generate(self.handle, ctypes.byref(opts), ctypes.byref(result)))
+        status = self.lib.api.engine_generate(self.handle, ctypes.byref(opts), ctypes.byref(result))
+        if raised:
+            if status == 0:
+                self.lib.api.result_destroy(result)
+            raise raised[0]
+        self.lib.check(status)
         try:
             n = c_size_t()
             text_ptr = self.lib.api.result_text(result, ctypes.byref(n))
@@ -336,7 +426,7 @@ class Engine(_Handle):
             raise outcome["error"]
 
     def logits(self, ids: list[int]) -> list[list[float]]:
-        arr = (c_int32 * len(ids))(*ids)
+        arr = _ids(ids)
         out, n = POINTER(c_float)(), c_size_t()
         self.lib.check(self.lib.api.engine_logits(self.handle, arr, len(ids), ctypes.byref(out), ctypes.byref(n)))
         try:
@@ -346,8 +436,10 @@ class Engine(_Handle):
             self.lib.api.free(ctypes.cast(out, c_void_p))
 
     def embeddings(self, ids: list[int], pooling: str = "mean", normalize: bool = False) -> list[float]:
-        arr = (c_int32 * len(ids))(*ids)
+        arr = _ids(ids)
         out, n = POINTER(c_float)(), c_size_t()
+        if pooling not in POOLING:
+            raise ValueError(f"pooling = {pooling!r} is not one of {sorted(POOLING)}")
         self.lib.check(self.lib.api.engine_embeddings(self.handle, arr, len(ids), POOLING[pooling], int(normalize),
                                                       ctypes.byref(out), ctypes.byref(n)))
         try:

@@ -29,6 +29,7 @@
 #include <random>
 #include <thread>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "json_out.hpp"
 #include "ollm/engine.hpp"
@@ -429,34 +430,36 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("-m,--model", opt->model, "GGUF file or Hugging Face model directory")->required();
   cmd->add_option("-p,--n-prompt", opt->n_prompt, "Prompt tokens of the pp tests (comma list; 0 = none)")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0))
       ->capture_default_str();
   cmd->add_option("-n,--n-gen", opt->n_gen, "Generated tokens of the tg tests (comma list; 0 = none)")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0))
       ->capture_default_str();
   cmd->add_option("-t,--threads", opt->threads, "Compute threads (comma list; 0 = all cores)")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0, max_threads))
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs of each test")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1))
       ->capture_default_str();
   cmd->add_option("--warmup", opt->warmup, "Untimed runs of each test first")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in(0))
       ->capture_default_str();
   cmd->add_option("--load-repetitions", opt->load_repetitions, "Timed model loads (after one untimed)")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in(1))
       ->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--kv-type", opt->kv_type, "KV cache type: f16, bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}))
       ->capture_default_str();
   cmd->add_option("-b,--batch", opt->batch, "Prompt tokens per engine step (llama-bench's -ub)")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in<int64_t>(1, INT32_MAX))
       ->capture_default_str();
   cmd->add_flag("--no-mmap", opt->no_mmap, "Read the weights into memory instead of mapping the file");
-  cmd->add_option("--seed", opt->seed, "Seed of the random prompt token ids")->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "Seed of the random prompt token ids")
+      ->check(integer_in<uint64_t>(0))
+      ->capture_default_str();
   cmd->add_flag("--json", opt->json, "One JSON object on stdout (stable keys, for scripts)");
   return {cmd, [opt] { return run(*opt); }};
 }

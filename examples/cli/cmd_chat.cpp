@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "model_options.hpp"
 #include "ollm/engine.hpp"
@@ -50,8 +51,8 @@ int run(const ChatOptions& opt) {
       std::cout << piece << std::flush;
       return true;
     });
-    std::cout << '\n';
-    if (result.finish == ollm::FinishReason::context_full) {
+    std::cout << std::endl;  // before anything on stderr, which is not buffered
+  if (result.finish == ollm::FinishReason::context_full || result.finish == ollm::FinishReason::error) {
       fmt::print(stderr, "ollm chat: {}\n", result.error);
       return exit_failure;
     }
@@ -68,7 +69,7 @@ Command add_chat_command(CLI::App& app) {
   add_model_options(*cmd, opt->model);
   add_sampling_options(*cmd, opt->sampling);
   cmd->add_option("--system", opt->system, "System message");
-  cmd->add_option("-n,--max-tokens", opt->max_tokens, "Tokens per reply")->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--max-tokens", opt->max_tokens, "Tokens per reply")->check(integer_in<int32_t>(1));
   return {cmd, [opt] { return run(*opt); }};
 }
 

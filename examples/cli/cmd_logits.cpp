@@ -6,6 +6,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "json_out.hpp"
 #include "model_options.hpp"
@@ -93,7 +94,7 @@ Command add_logits_command(CLI::App& app) {
   cmd->add_option("--ids", opt->ids, "Comma-separated token ids");
   cmd->add_option("-p,--prompt", opt->prompt, "Text (tokenized with the model's tokenizer, BOS added)");
   cmd->add_flag("--json", opt->json, "Every logit of every position as JSON");
-  cmd->add_option("--top", opt->top, "Top entries per position in the text form")->check(CLI::PositiveNumber);
+  cmd->add_option("--top", opt->top, "Top entries per position in the text form")->check(integer_in(1));
   return {cmd, [opt] { return run(*opt); }};
 }
 

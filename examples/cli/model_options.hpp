@@ -19,7 +19,8 @@ struct ModelOptions {
   std::string kv_type;  // empty: f16 (logits: f32 under standard numerics)
   std::string numerics = "standard";
   bool no_mmap = false;
-  bool verify_checksums = false;
+  bool verify_checksums = false;  // --verify: hash now, whatever the checksum cache says
+  bool no_verify = false;         // --no-verify: skip the manifest
 };
 
 struct SamplingOptions {

@@ -42,14 +42,16 @@ namespace ollm {
 enum class Numerics { standard, llamacpp };
 OLLM_API const char* numerics_name(Numerics numerics) noexcept;
 
+// Every field is range-checked when the Engine is made: a value outside the range given here
+// throws Error(invalid_argument) naming the field, its value and the range.
 struct EngineOptions {
-  int threads = 0;                 // compute threads; 0 = all hardware threads
-  int64_t kv_cache_tokens = 4096;  // KV budget in tokens, shared by all sequences
+  int threads = 0;                 // compute threads, 0..1024; 0 = all hardware threads
+  int64_t kv_cache_tokens = 4096;  // KV budget in tokens shared by all sequences, 0..2^31-1 (0: bytes decide)
   uint64_t kv_cache_bytes = 0;     // or in bytes (when non-zero and smaller)
   DType kv_type = DType::f16;      // F16, BF16, F32, or Q8_0 (head dims multiples of 32)
-  int64_t kv_block_tokens = 16;    // KV block size (the unit of allocation)
-  int max_sequences = 8;           // sequences advanced together per step
-  int64_t max_batch_tokens = 512;  // tokens per step (prompt chunks are cut to fit)
+  int64_t kv_block_tokens = 16;    // KV block size (the unit of allocation), 1..65536
+  int max_sequences = 8;           // sequences advanced together per step, 1..4096
+  int64_t max_batch_tokens = 512;  // tokens per step (prompt chunks are cut to fit), 1..2^31-1
   Numerics numerics = Numerics::standard;
 };
 
@@ -60,6 +62,8 @@ enum class FinishReason {
   stop_string,   // one of the stop strings appeared (it is not part of the text)
   cancelled,     // cancel() or the callback returned false
   context_full,  // the model's context or the KV budget ran out (error says which)
+  error,         // this request failed on its own (its stream callback threw, ...): error says how;
+                 // the other requests of the batch are unaffected
 };
 OLLM_API const char* finish_reason_name(FinishReason reason) noexcept;
 
@@ -85,10 +89,12 @@ struct GenerationResult {
   FinishReason finish = FinishReason::none;
   int64_t prompt_tokens = 0;
   int64_t reused_tokens = 0;          // prompt tokens served from the session's KV cache
-  std::string error;                  // why, for context_full
+  std::string error;                  // why, for context_full and error
 };
 
-// Receives each piece of text as it becomes final; return false to cancel the request.
+// Receives each piece of text as it becomes final; return false to cancel the request. An
+// exception thrown from it ends that request with FinishReason::error (its message in
+// GenerationResult::error); it does not propagate out of step().
 using StreamCallback = std::function<bool(std::string_view piece)>;
 
 class OLLM_API Engine {
@@ -98,9 +104,11 @@ class OLLM_API Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Queues a request. Throws Error(invalid_argument) for an empty prompt, a token id outside the
-  // vocabulary, max_tokens < 0, an unknown or busy session, or a prompt longer than the model's
-  // context or the KV budget.
+  // Queues a request. Throws Error(invalid_argument) for an empty prompt (or prompt text that
+  // tokenizes to nothing), a token id outside the vocabulary, max_tokens < 0, an empty stop
+  // string, a sampling setting out of range (naming it), an unknown or busy session, or a
+  // prompt longer than the model's context or the KV budget; Error(not_found) when the model
+  // has no tokenizer (Model::tokenizer()).
   RequestId submit(GenerationRequest request, StreamCallback on_text = {});
   // Thread-safe. The request finishes with FinishReason::cancelled at the next step.
   void cancel(RequestId id) noexcept;

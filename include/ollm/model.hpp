@@ -21,13 +21,24 @@
 
 namespace ollm {
 
+// When to hash a model's files against a sha256sum-format manifest beside it (`<model>.gguf.sha256`,
+// or `SHA256SUMS` in the model's directory). A mismatch throws Error(invalid_model_file) naming the
+// file, the manifest and both hashes. Without a manifest there is nothing to check.
+enum class ChecksumPolicy {
+  automatic,  // when a manifest is present; a file the checksum cache remembers (same device,
+              // inode, size, modification and change time, same hash) is not read again, so the
+              // cost of one full read is paid once per file
+  always,     // when a manifest is present, hash every listed file now (the cache is updated, not trusted)
+  never,      // do not look for a manifest
+};
+
 struct ModelLoadOptions {
   std::string device = "cpu";   // "cpu" (a CUDA build will add "cuda")
   bool use_mmap = true;         // false: weights are read into memory (files on slow or network storage)
-  // Hash the model's files against a sha256sum-format manifest when one is present
-  // (`<model>.gguf.sha256`, or `SHA256SUMS` in the model's directory) before loading; a mismatch
-  // throws Error(invalid_model_file) naming the file. Costs one full read of the weights.
-  bool verify_checksums = false;
+  ChecksumPolicy verify_checksums = ChecksumPolicy::automatic;
+  // Where verified files are remembered. Empty: $XDG_CACHE_HOME/ollm/verified-sha256, else
+  // ~/.cache/ollm/verified-sha256. A cache that cannot be read or written only costs a re-hash.
+  std::filesystem::path checksum_cache;
   // Called as loading advances with the fraction done (0..1); return false to cancel the load
   // (it then throws Error(cancelled)). Called on the loading thread.
   std::function<bool(float fraction)> progress;
@@ -47,7 +58,11 @@ class OLLM_API Model {
 
   const ModelSpec& spec() const noexcept;
   const std::string& architecture() const noexcept;
-  const Tokenizer& tokenizer() const noexcept;
+  // Throws Error(not_found) naming what is missing when the model came without a tokenizer (a
+  // Hugging Face directory with no tokenizer.json, a GGUF without tokenizer metadata): such a
+  // model still loads, and works from token ids (Engine::logits, Engine::embeddings).
+  const Tokenizer& tokenizer() const;
+  bool has_tokenizer() const noexcept;
   // The model's own chat template (GGUF tokenizer.chat_template or tokenizer_config.json), when
   // it has one.
   const std::optional<ChatTemplate>& chat_template() const noexcept;

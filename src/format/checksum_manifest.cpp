@@ -8,7 +8,9 @@
 #include <fstream>
 #include <memory>
 
+#include "format/checksum_cache.hpp"
 #include "util/fail.hpp"
+#include "util/log_internal.hpp"
 
 namespace ollm::format {
 
@@ -79,24 +81,34 @@ std::string sha256_file(const fs::path& file) {
   return out;
 }
 
-int verify_checksums(const ChecksumManifest& manifest, const fs::path& model_path) {
+VerifyReport verify_checksums(const ChecksumManifest& manifest, const fs::path& model_path, const ChecksumCache* cache,
+                              bool trust_cache) {
   std::error_code ec;
   const bool is_dir = fs::is_directory(model_path, ec);
   const fs::path model = fs::weakly_canonical(model_path, ec);
-  int verified = 0;
+  VerifyReport report;
   for (const ManifestEntry& e : manifest.entries) {
     const fs::path file = fs::weakly_canonical(e.file, ec);
     const bool belongs = is_dir ? file.parent_path() == model : file == model;
     if (!belongs) continue;
     if (!fs::exists(file, ec))
       fail(ErrorCode::not_found, "[model] {} lists {}, which does not exist", manifest.path.string(), e.file.string());
+    const std::optional<FileIdentity> before = cache ? identify_file(file) : std::nullopt;
+    if (before && trust_cache && cache->lookup(*before) == e.sha256) {
+      detail::log(LogLevel::debug, "[model] {}: verified before with this identity (checksum cache {}), not re-hashed",
+                  e.file.string(), cache->path().string());
+      ++report.cached;
+      continue;
+    }
     const std::string actual = sha256_file(file);
+    // Remember what the bytes hash to only if the file did not change while it was read.
+    if (before && identify_file(file) == before) cache->record(*before, actual, file);
     if (actual != e.sha256)
       fail(ErrorCode::invalid_model_file, "[model] checksum mismatch for {}: manifest {} says {}, the file hashes to {}",
            e.file.string(), manifest.path.string(), e.sha256, actual);
-    ++verified;
+    ++report.hashed;
   }
-  return verified;
+  return report;
 }
 
 }  // namespace ollm::format

@@ -27,10 +27,21 @@ std::optional<ChecksumManifest> find_checksum_manifest(const std::filesystem::pa
 // SHA-256 of a file as 64 lowercase hex digits (streamed; io error names the file).
 std::string sha256_file(const std::filesystem::path& file);
 
+class ChecksumCache;
+
+struct VerifyReport {
+  int hashed = 0;  // files read in full and hashed
+  int cached = 0;  // files the cache knew with the manifest's hash (not read)
+  int total() const noexcept { return hashed + cached; }
+};
+
 // Checks every manifest entry that names the model file itself, or a file inside the model
 // directory. Throws Error(invalid_model_file) "[model] checksum mismatch for <file>: manifest
 // <path> says <hex>, the file hashes to <hex>", or not_found for a listed file that is missing.
-// Returns how many files were verified (0: the manifest lists none of the model's files).
-int verify_checksums(const ChecksumManifest& manifest, const std::filesystem::path& model_path);
+// With a cache, a file whose identity (device, inode, size, times) the cache holds with the
+// manifest's hash is not read again (when trust_cache), and every file hashed is recorded.
+// Returns how many files were verified, and how (total 0: the manifest lists none of the model's).
+VerifyReport verify_checksums(const ChecksumManifest& manifest, const std::filesystem::path& model_path,
+                              const ChecksumCache* cache = nullptr, bool trust_cache = true);
 
 }  // namespace ollm::format

@@ -114,6 +114,12 @@ int64_t DecoderRunner::forward(const Batch& batch, runtime::KvCache& cache, std:
   for (int32_t id : batch.tokens)
     if (id < 0 || id >= c.vocab)
       fail(ErrorCode::invalid_argument, "[model] token id {} is outside the vocabulary (0..{})", id, c.vocab - 1);
+  // Each sequence's rows must lie inside the batch: one with no row would gather row
+  // first_row - 1 for its logits (another sequence's hidden state, or memory before the buffer).
+  for (const auto& s : batch.sequences)
+    if (s.kv == nullptr || s.n_rows <= 0 || s.first_row < 0 || s.first_row > n - s.n_rows)
+      fail(ErrorCode::internal, "[model] a batch sequence's rows [{}, {}+{}) are not inside the batch's {} rows",
+           s.first_row, s.first_row, s.n_rows, n);
 
   positions_.resize(static_cast<size_t>(n));
   for (const auto& s : batch.sequences)

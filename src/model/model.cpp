@@ -2,6 +2,7 @@
 // decoder description, bind the weights (views into the mapping unless use_mmap is off).
 #include <cstring>
 
+#include "format/checksum_cache.hpp"
 #include "format/checksum_manifest.hpp"
 #include "model/families.hpp"
 #include "model/model_impl.hpp"
@@ -33,6 +34,37 @@ std::optional<ChatTemplate> find_chat_template(const ModelSpec& spec) {
   return std::nullopt;
 }
 
+// Why the model has no tokenizer, or empty when it has one to load: a Hugging Face directory
+// without tokenizer.json, a GGUF file without tokenizer metadata. A tokenizer that is present
+// but broken is not "absent": it still fails the load.
+std::string missing_tokenizer(const ModelSpec& spec) {
+  if (!spec.tokenizer.tokenizer_json.empty()) return {};
+  if (spec.tokenizer.gguf) {
+    if (spec.tokenizer.gguf->metadata().contains("tokenizer.ggml.model")) return {};
+    return fmt::format("[model] {} has no tokenizer (no tokenizer.ggml.model in its metadata): text cannot be "
+                       "tokenized; token ids still work",
+                       spec.path.string());
+  }
+  const std::filesystem::path dir = std::filesystem::is_directory(spec.path) ? spec.path : spec.path.parent_path();
+  return fmt::format("[model] {} has no tokenizer ({} is missing): text cannot be tokenized; token ids still work",
+                     spec.path.string(), (dir / "tokenizer.json").string());
+}
+
+// Before anything is parsed: a corrupt download is named as such, not as a parse error.
+void verify_model_files(const std::filesystem::path& path, const ModelLoadOptions& options) {
+  const auto manifest = format::find_checksum_manifest(path);
+  if (!manifest) {
+    detail::log(LogLevel::debug, "[model] no checksum manifest beside {}: nothing to verify", path.string());
+    return;
+  }
+  const format::ChecksumCache cache(options.checksum_cache.empty() ? format::ChecksumCache::default_path()
+                                                                   : options.checksum_cache);
+  const bool trust_cache = options.verify_checksums == ChecksumPolicy::automatic;
+  const format::VerifyReport r = format::verify_checksums(*manifest, path, &cache, trust_cache);
+  detail::log(LogLevel::info, "[model] {} file(s) match {} ({} hashed, {} known to the checksum cache)", r.total(),
+              manifest->path.string(), r.hashed, r.cached);
+}
+
 }  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -43,15 +75,7 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
     fail(ErrorCode::unsupported, "[model] device '{}' is not available for models yet (use \"cpu\")", options.device);
   auto impl = std::make_unique<Impl>();
   report(options, 0.0f);
-  if (options.verify_checksums) {
-    // Before anything is parsed: a corrupt download is named as such, not as a parse error.
-    if (const auto manifest = format::find_checksum_manifest(path)) {
-      const int verified = format::verify_checksums(*manifest, path);
-      detail::log(LogLevel::info, "[model] {} file(s) match {}", verified, manifest->path.string());
-    } else {
-      detail::log(LogLevel::info, "[model] no checksum manifest beside {}: nothing to verify", path.string());
-    }
-  }
+  if (options.verify_checksums != ChecksumPolicy::never) verify_model_files(path, options);
   impl->spec = read_model_spec(path);
   require_computable_types(impl->spec);
   impl->config = model::make_decoder_config(impl->spec);
@@ -69,7 +93,8 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
       if (i % 16 == 0) report(options, 0.1f + 0.6f * static_cast<float>(i) / static_cast<float>(n));
     }
   }
-  impl->tokenizer = Tokenizer::from_model_spec(impl->spec);
+  impl->missing_tokenizer = missing_tokenizer(impl->spec);
+  if (impl->missing_tokenizer.empty()) impl->tokenizer = Tokenizer::from_model_spec(impl->spec);
   report(options, 0.8f);
   impl->chat_template = find_chat_template(impl->spec);
   impl->weights = model::bind_decoder_weights(impl->spec, impl->config);
@@ -79,7 +104,11 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
 
 const ModelSpec& Model::spec() const noexcept { return impl_->spec; }
 const std::string& Model::architecture() const noexcept { return impl_->spec.architecture; }
-const Tokenizer& Model::tokenizer() const noexcept { return *impl_->tokenizer; }
+const Tokenizer& Model::tokenizer() const {
+  if (!impl_->tokenizer) fail(ErrorCode::not_found, "{}", impl_->missing_tokenizer);
+  return *impl_->tokenizer;
+}
+bool Model::has_tokenizer() const noexcept { return impl_->tokenizer.has_value(); }
 const std::optional<ChatTemplate>& Model::chat_template() const noexcept { return impl_->chat_template; }
 int64_t Model::vocab_size() const noexcept { return impl_->config.vocab; }
 int64_t Model::context_length() const noexcept { return impl_->config.context_length; }

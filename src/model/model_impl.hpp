@@ -12,7 +12,8 @@ namespace ollm {
 
 struct Model::Impl {
   ModelSpec spec;
-  std::optional<Tokenizer> tokenizer;
+  std::optional<Tokenizer> tokenizer;   // absent: Model::tokenizer() throws missing_tokenizer
+  std::string missing_tokenizer;
   std::optional<ChatTemplate> chat_template;
   model::DecoderConfig config;
   model::DecoderWeights weights;

@@ -15,6 +15,7 @@
 #include "cpu/thread_pool.hpp"
 #include "model/forward.hpp"
 #include "model/model_impl.hpp"
+#include "runtime/engine_checks.hpp"
 #include "runtime/kv_cache.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
@@ -39,6 +40,7 @@ const char* finish_reason_name(FinishReason reason) noexcept {
     case FinishReason::stop_string: return "stop";
     case FinishReason::cancelled: return "cancelled";
     case FinishReason::context_full: return "context_full";
+    case FinishReason::error: return "error";
   }
   return "unknown";
 }
@@ -63,6 +65,9 @@ struct Sequence {
   std::optional<StreamingDetokenizer> detokenizer;
   std::optional<runtime::StopMatcher> stop;
   GenerationResult result;
+  // Set when on_text threw: the callback is not called again and the request ends with
+  // FinishReason::error carrying this message.
+  std::string callback_error;
 };
 
 int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
@@ -72,7 +77,7 @@ int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardw
 struct Engine::Impl {
   Impl(std::shared_ptr<const Model> m, const EngineOptions& o)
       : model(std::move(m)),
-        options(o),
+        options(checked(o)),
         threads(o.threads > 0 ? o.threads : hardware_threads()),
         pool(threads),
         cache(plan(*model, o)),
@@ -80,12 +85,20 @@ struct Engine::Impl {
     if (o.numerics == Numerics::llamacpp && !cpu::llamacpp::attention_supported(o.kv_type))
       fail(ErrorCode::unsupported, "[engine] llamacpp numerics need an F16 or F32 KV cache (kv_type {})",
            dtype_name(o.kv_type));
-    if (o.max_sequences <= 0 || o.max_batch_tokens <= 0)
-      fail(ErrorCode::invalid_argument, "[engine] max_sequences {} and max_batch_tokens {} must be positive",
-           o.max_sequences, o.max_batch_tokens);
-    const Tokenizer& tok = model->tokenizer();
-    for (auto id : {tok.eos_id(), tok.eot_id()})
-      if (id) stop_ids.insert(*id);
+    // A model without a tokenizer still computes logits and embeddings of token ids; generating
+    // text needs one (submit says so).
+    if (model->has_tokenizer()) {
+      const Tokenizer& tok = model->tokenizer();
+      for (auto id : {tok.eos_id(), tok.eot_id()})
+        if (id) stop_ids.insert(*id);
+    }
+  }
+
+  // Before any member is built from them: a thread count or KV size out of range must never
+  // reach the thread pool or the planner's arithmetic.
+  static const EngineOptions& checked(const EngineOptions& o) {
+    runtime::check_engine_options(o);
+    return o;
   }
 
   static runtime::KvLayout plan(const Model& m, const EngineOptions& o) {
@@ -100,20 +113,37 @@ struct Engine::Impl {
     return ctx > 0 ? std::min(ctx, budget_tokens()) : budget_tokens();
   }
 
+  // Appends text and hands it to the callback. A callback that throws ends only its own request
+  // (FinishReason::error): the other sequences of the batch still get their sampled tokens.
   void emit(Sequence& s, std::string_view text) {
     if (text.empty()) return;
     s.result.text.append(text);
-    if (s.on_text && !s.on_text(text) && s.result.finish == FinishReason::none)
-      s.result.finish = FinishReason::cancelled;
+    if (!s.on_text || !s.callback_error.empty()) return;
+    try {
+      if (!s.on_text(text) && s.result.finish == FinishReason::none) s.result.finish = FinishReason::cancelled;
+    } catch (const std::exception& e) {
+      s.callback_error = fmt::format("[engine] request {}: the stream callback threw: {}", s.id, e.what());
+    } catch (...) {
+      s.callback_error = fmt::format("[engine] request {}: the stream callback threw a non-std exception", s.id);
+    }
   }
 
   // Ends a sequence: releases what it held back, frees or hands its KV to its session.
   void finish(Sequence& s, FinishReason reason, std::string error = {}) {
     if (s.result.finish == FinishReason::none) s.result.finish = reason;
-    if (reason != FinishReason::stop_string && reason != FinishReason::cancelled && s.detokenizer && s.stop) {
-      std::string tail = s.stop->push(s.detokenizer->finish());
-      tail += s.stop->flush();
-      emit(s, tail);
+    if (reason != FinishReason::stop_string && reason != FinishReason::cancelled && reason != FinishReason::error &&
+        s.detokenizer && s.stop) {
+      try {
+        std::string tail = s.stop->push(s.detokenizer->finish());
+        tail += s.stop->flush();
+        emit(s, tail);
+      } catch (const std::exception& e) {
+        if (s.callback_error.empty()) s.callback_error = fmt::format("[engine] request {}: {}", s.id, e.what());
+      }
+    }
+    if (!s.callback_error.empty()) {
+      s.result.finish = FinishReason::error;
+      error = s.callback_error;
     }
     s.result.error = std::move(error);
     if (s.session) {
@@ -163,6 +193,7 @@ void Engine::Impl::after_logits(Sequence& s, float* row) {
   s.result.tokens.push_back(token);
   if (s.request.stop_at_eos && stop_ids.count(token)) return finish(s, FinishReason::eos);
   emit(s, s.stop->push(s.detokenizer->step(token)));
+  if (!s.callback_error.empty()) return finish(s, FinishReason::error);
   if (s.result.finish == FinishReason::cancelled) return finish(s, FinishReason::cancelled);
   if (s.stop->matched()) return finish(s, FinishReason::stop_string);
   if (static_cast<int32_t>(s.result.tokens.size()) >= s.request.max_tokens) return finish(s, FinishReason::length);
@@ -187,6 +218,12 @@ bool Engine::Impl::step() {
     if (static_cast<int>(in_batch.size()) >= options.max_sequences || budget == 0) break;
     Sequence& s = *seq;
     const int64_t pending = static_cast<int64_t>(s.tokens.size()) - s.kv->n_tokens;
+    if (pending <= 0) {
+      // Every running sequence has a token to compute (its prompt, or the one it just sampled);
+      // none would mean a step ended half-way. Never batch it: its logits row would be another's.
+      finish(s, FinishReason::error, fmt::format("[engine] request {} has no token to compute (internal error)", s.id));
+      continue;
+    }
     const int64_t chunk = std::min(pending, budget);
     const int64_t needed = s.kv->n_tokens + chunk;
     if (needed > context_limit()) {
@@ -224,7 +261,15 @@ bool Engine::Impl::step() {
   int64_t row = 0;
   for (size_t i = 0; i < in_batch.size(); ++i) {
     if (!batch.sequences[i].logits_last) continue;
-    after_logits(*in_batch[i], logits.data() + row * model->vocab_size());
+    Sequence& s = *in_batch[i];
+    try {
+      after_logits(s, logits.data() + row * model->vocab_size());
+    } catch (const std::exception& e) {
+      // One request's failure (sampling, detokenizing) ends that request; the rest of the batch
+      // still takes its row.
+      if (s.result.finish == FinishReason::none || s.result.finish == FinishReason::cancelled)
+        finish(s, FinishReason::error, fmt::format("[engine] request {}: {}", s.id, e.what()));
+    }
     ++row;
   }
   return true;
@@ -239,18 +284,21 @@ Engine::~Engine() = default;
 
 RequestId Engine::submit(GenerationRequest request, StreamCallback on_text) {
   Impl& e = *impl_;
-  const Tokenizer& tok = e.model->tokenizer();
+  runtime::check_request(request);
+  const Tokenizer& tok = e.model->tokenizer();  // throws, naming the missing file, for a model without one
   auto s = std::make_unique<Sequence>();
   std::vector<int32_t> prompt = request.prompt_ids.empty()
                                     ? tok.encode(request.prompt, request.add_special_tokens)
                                     : request.prompt_ids;
-  if (prompt.empty()) fail(ErrorCode::invalid_argument, "[engine] the prompt is empty (no text and no token ids)");
+  if (prompt.empty() && request.prompt.empty())
+    fail(ErrorCode::invalid_argument, "[engine] the prompt is empty (no text and no token ids)");
+  if (prompt.empty())
+    fail(ErrorCode::invalid_argument, "[engine] the prompt text ({} bytes) tokenizes to zero tokens{}",
+         request.prompt.size(), request.add_special_tokens ? "" : " (add_special_tokens is off: no BOS was added)");
   for (int32_t id : prompt)
     if (id < 0 || id >= e.model->vocab_size())
       fail(ErrorCode::invalid_argument, "[engine] prompt token id {} is outside the vocabulary (0..{})", id,
            e.model->vocab_size() - 1);
-  if (request.max_tokens < 0)
-    fail(ErrorCode::invalid_argument, "[engine] max_tokens {} must be >= 0", request.max_tokens);
   if (static_cast<int64_t>(prompt.size()) > e.context_limit())
     fail(ErrorCode::invalid_argument,
          "[engine] the prompt has {} tokens but the context limit is {} (model context {}, KV budget {} tokens)",

@@ -27,8 +27,15 @@ struct KvLayout {
   uint64_t total_bytes() const;
 };
 
+// Bounds of the plan: positions are int32 in the forward pass, and a block is the unit of
+// allocation (a larger one only wastes the tail of every sequence's last block).
+inline constexpr int64_t max_block_tokens = 65536;
+inline constexpr int64_t max_cache_tokens = INT32_MAX;
+
 // Blocks for max_tokens (rounded up to whole blocks), or as many as fit max_bytes when that is
-// non-zero and smaller. Throws invalid_argument when the budget holds not even one block.
+// non-zero and smaller (max_tokens 0: max_bytes alone decides). Throws invalid_argument naming
+// the setting for a block size or token budget out of range or a budget that holds not even one
+// block, out_of_memory for a cache larger than the address space.
 KvLayout plan_kv_cache(int64_t n_layers, int n_kv_heads, int head_dim, int head_dim_v, DType type,
                        int64_t block_tokens, int64_t max_tokens, uint64_t max_bytes);
 

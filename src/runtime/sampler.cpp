@@ -27,26 +27,37 @@ int32_t argmax(std::span<const float> logits) noexcept {
 
 Sampler::Sampler(const SamplingParams& params, int64_t vocab) : params_(params), vocab_(vocab), rng_(params.seed) {
   const auto& p = params_;
+  // Each setting with its allowed range; NaN fails every comparison, so it is refused too.
   if (!(p.temperature >= 0.0f) || !std::isfinite(p.temperature))
-    fail(ErrorCode::invalid_argument, "[sampling] temperature {} must be >= 0", p.temperature);
-  if (p.top_k < 0) fail(ErrorCode::invalid_argument, "[sampling] top_k {} must be >= 0", p.top_k);
+    fail(ErrorCode::invalid_argument, "[sampling] temperature {} is out of range (a finite number >= 0; 0 = greedy)",
+         p.temperature);
+  if (p.top_k < 0) fail(ErrorCode::invalid_argument, "[sampling] top_k {} is out of range (>= 0; 0 = off)", p.top_k);
   if (!(p.top_p > 0.0f && p.top_p <= 1.0f))
-    fail(ErrorCode::invalid_argument, "[sampling] top_p {} must be in (0, 1]", p.top_p);
+    fail(ErrorCode::invalid_argument, "[sampling] top_p {} is out of range ((0, 1]; 1 = off)", p.top_p);
   if (!(p.min_p >= 0.0f && p.min_p <= 1.0f))
-    fail(ErrorCode::invalid_argument, "[sampling] min_p {} must be in [0, 1]", p.min_p);
+    fail(ErrorCode::invalid_argument, "[sampling] min_p {} is out of range ([0, 1]; 0 = off)", p.min_p);
   if (!(p.typical_p > 0.0f && p.typical_p <= 1.0f))
-    fail(ErrorCode::invalid_argument, "[sampling] typical_p {} must be in (0, 1]", p.typical_p);
+    fail(ErrorCode::invalid_argument, "[sampling] typical_p {} is out of range ((0, 1]; 1 = off)", p.typical_p);
   if (!(p.repetition_penalty > 0.0f) || !std::isfinite(p.repetition_penalty))
-    fail(ErrorCode::invalid_argument, "[sampling] repetition_penalty {} must be > 0", p.repetition_penalty);
-  if (!std::isfinite(p.frequency_penalty) || !std::isfinite(p.presence_penalty))
-    fail(ErrorCode::invalid_argument, "[sampling] frequency/presence penalties must be finite");
+    fail(ErrorCode::invalid_argument, "[sampling] repetition_penalty {} is out of range (a finite number > 0; 1 = off)",
+         p.repetition_penalty);
+  if (!std::isfinite(p.frequency_penalty))
+    fail(ErrorCode::invalid_argument, "[sampling] frequency_penalty {} is out of range (a finite number; 0 = off)",
+         p.frequency_penalty);
+  if (!std::isfinite(p.presence_penalty))
+    fail(ErrorCode::invalid_argument, "[sampling] presence_penalty {} is out of range (a finite number; 0 = off)",
+         p.presence_penalty);
   if (p.penalty_window < -1)
-    fail(ErrorCode::invalid_argument, "[sampling] penalty_window {} must be >= -1", p.penalty_window);
+    fail(ErrorCode::invalid_argument, "[sampling] penalty_window {} is out of range (>= -1; -1 = all tokens)",
+         p.penalty_window);
   for (const auto& [id, bias] : p.logit_bias) {
     if (id < 0 || id >= vocab)
       fail(ErrorCode::invalid_argument, "[sampling] logit_bias token {} is outside the vocabulary (0..{})", id,
            vocab - 1);
-    if (std::isnan(bias)) fail(ErrorCode::invalid_argument, "[sampling] logit_bias for token {} is NaN", id);
+    // +inf would make the softmax inf - inf = NaN; -inf is how a token is banned.
+    if (std::isnan(bias) || bias == std::numeric_limits<float>::infinity())
+      fail(ErrorCode::invalid_argument, "[sampling] logit_bias {} for token {} is out of range (a finite number, or -inf to ban it)",
+           bias, id);
   }
 }
 

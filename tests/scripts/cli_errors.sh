@@ -29,4 +29,92 @@ expect 1 "bad magic" -- "$ollm" inspect "$tmp/junk.gguf"
 expect 1 "GGUF version 1 is not supported" -- "$ollm" inspect "$tmp/v1.gguf"
 "$ollm" --version > "$tmp/version" || { echo "FAIL: --version"; failures=$((failures + 1)); }
 grep -q "^backends: cpu" "$tmp/version" || { echo "FAIL: --version lacks backends"; failures=$((failures + 1)); }
+
+# Numeric options: what was expected and what was given, never a conversion error or a bound of
+# hundreds of digits.
+m="$data/models/llama/model.gguf"
+expect 2 "--max-tokens: expected an integer >= 0, got '-1'" -- "$ollm" run -m "$m" -p hi -n -1
+expect 2 "--max-tokens: expected an integer >= 0, got 'abc'" -- "$ollm" run -m "$m" -p hi -n abc
+expect 2 "--max-tokens: expected an integer >= 0, got '99999999999'" -- "$ollm" run -m "$m" -p hi -n 99999999999
+expect 2 "--threads: expected an integer in 0..1024, got '-1'" -- "$ollm" run -m "$m" -p hi -t -1
+expect 2 "--ctx: expected an integer in 1..2147483647, got '0'" -- "$ollm" run -m "$m" -p hi -c 0
+expect 2 "--temp: expected a number >= 0, got 'nan'" -- "$ollm" run -m "$m" -p hi --temp nan
+expect 2 "--top-p: expected a number in (0, 1], got '2'" -- "$ollm" run -m "$m" -p hi --top-p 2
+expect 2 "--top-k: expected an integer >= 0, got '-3'" -- "$ollm" run -m "$m" -p hi --top-k -3
+expect 2 "--min-p: expected a number in [0, 1], got '1.5'" -- "$ollm" run -m "$m" -p hi --min-p 1.5
+expect 2 "--typical-p: expected a number in (0, 1], got '0'" -- "$ollm" run -m "$m" -p hi --typical-p 0
+expect 2 "--repeat-penalty: expected a number > 0, got '0'" -- "$ollm" run -m "$m" -p hi --repeat-penalty 0
+expect 2 "--frequency-penalty: expected a finite number, got 'inf'" -- "$ollm" run -m "$m" -p hi --frequency-penalty inf
+expect 2 "--presence-penalty: expected a finite number, got 'x'" -- "$ollm" run -m "$m" -p hi --presence-penalty x
+expect 2 "--penalty-window: expected an integer >= -1, got '-2'" -- "$ollm" run -m "$m" -p hi --penalty-window -2
+expect 2 "--seed: expected an integer >= 0, got '-1'" -- "$ollm" run -m "$m" -p hi --seed -1
+expect 2 "--max-tokens: expected an integer >= 1, got '0'" -- "$ollm" chat -m "$m" -n 0
+expect 2 "--top-k: expected an integer >= 0, got '1.5'" -- "$ollm" chat -m "$m" --top-k 1.5
+expect 2 "--top: expected an integer >= 1, got '0'" -- "$ollm" logits -m "$m" --ids 1 --top 0
+expect 2 "--threads: expected an integer in 0..1024, got 'all'" -- "$ollm" logits -m "$m" --ids 1 -t all
+expect 2 "--n-prompt: expected an integer >= 0, got '-2'" -- "$ollm" bench -m "$m" -p 1,-2
+expect 2 "--n-gen: expected an integer >= 0, got 'x'" -- "$ollm" bench -m "$m" -n x
+expect 2 "--threads: expected an integer in 0..1024, got '5000'" -- "$ollm" bench -m "$m" -t 1,5000
+expect 2 "--repetitions: expected an integer >= 1, got '0'" -- "$ollm" bench -m "$m" -r 0
+expect 2 "--warmup: expected an integer >= 0, got '-1'" -- "$ollm" bench -m "$m" --warmup -1
+expect 2 "--load-repetitions: expected an integer >= 1, got '0'" -- "$ollm" bench -m "$m" --load-repetitions 0
+expect 2 "--batch: expected an integer in 1..2147483647, got '0'" -- "$ollm" bench -m "$m" -b 0
+expect 2 "--seed: expected an integer >= 0, got '1e3'" -- "$ollm" bench -m "$m" --seed 1e3
+expect 2 "--verify excludes --no-verify" -- "$ollm" run -m "$m" -p hi --verify --no-verify
+
+# --stats: the statistics start on their own line, also when stdout and stderr share one file.
+"$ollm" run -m "$m" -p hi -n 4 --stats > "$tmp/both" 2>&1
+if ! grep -q '^load .* tok/s' "$tmp/both"; then
+  echo "FAIL: run --stats glued its statistics to the text: $(cat "$tmp/both")"; failures=$((failures + 1))
+else
+  echo "ok: run --stats on its own line"
+fi
+
+# A model folder without a tokenizer: token ids work, text names the missing file, and nothing
+# of the refused prompt reaches stdout.
+mkdir "$tmp/notok"
+cp "$data/models/llama/hf/config.json" "$data/models/llama/hf/model.safetensors" "$tmp/notok/"
+if "$ollm" logits -m "$tmp/notok" --ids 1,2,3 --top 2 > "$tmp/out" 2> "$tmp/err" && grep -q "^position 2 (id 3)" "$tmp/out"; then
+  echo "ok: logits --ids without a tokenizer"
+else
+  echo "FAIL: logits --ids without a tokenizer: $(cat "$tmp/err")"; failures=$((failures + 1))
+fi
+expect 1 "$tmp/notok/tokenizer.json is missing" -- "$ollm" logits -m "$tmp/notok" -p hi
+expect 1 "$tmp/notok/tokenizer.json is missing" -- "$ollm" run -m "$tmp/notok" -p hi
+[ -s "$tmp/out" ] && { echo "FAIL: run printed '$(cat "$tmp/out")' for a refused prompt"; failures=$((failures + 1)); }
+
+# A prompt text that tokenizes to nothing is not "empty": a tokenizer splitting on whitespace
+# gives no token for "   ".
+mkdir "$tmp/ws"
+cp "$data/models/llama/hf/config.json" "$data/models/llama/hf/model.safetensors" "$tmp/ws/"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); t["pre_tokenizer"]={"type":"Whitespace"}; json.dump(t,open(sys.argv[2],"w"))' \
+  "$data/models/llama/hf/tokenizer.json" "$tmp/ws/tokenizer.json"
+expect 2 "the prompt text (3 bytes) tokenizes to zero tokens (add_special_tokens is off" -- "$ollm" run -m "$tmp/ws" -p "   " --no-add-special
+expect 2 "the prompt is empty" -- "$ollm" run -m "$tmp/ws" -p ""
+
+# Checksum manifests are checked by default, remembered in the cache, skipped with --no-verify.
+mkdir -p "$tmp/sum" "$tmp/cache"
+cp "$m" "$tmp/sum/model.gguf"
+good=$(sha256sum "$tmp/sum/model.gguf" | cut -d' ' -f1)
+bad=0000000000000000000000000000000000000000000000000000000000000000
+export XDG_CACHE_HOME="$tmp/cache"
+echo "$bad  model.gguf" > "$tmp/sum/model.gguf.sha256"
+expect 1 "checksum mismatch for $tmp/sum/model.gguf: manifest $tmp/sum/model.gguf.sha256 says $bad, the file hashes to $good" -- "$ollm" run -m "$tmp/sum/model.gguf" -p hi -n 1
+if "$ollm" run -m "$tmp/sum/model.gguf" -p hi -n 1 --no-verify > /dev/null 2> "$tmp/err"; then
+  echo "ok: --no-verify skips the manifest"
+else
+  echo "FAIL: --no-verify: $(cat "$tmp/err")"; failures=$((failures + 1))
+fi
+echo "$good  model.gguf" > "$tmp/sum/model.gguf.sha256"
+if "$ollm" run -m "$tmp/sum/model.gguf" -p hi -n 1 > /dev/null 2> "$tmp/err" &&
+   grep -q " $good .* $tmp/sum/model.gguf\$" "$tmp/cache/ollm/verified-sha256"; then
+  echo "ok: a matching manifest passes and the file is remembered"
+else
+  echo "FAIL: matching manifest / cache: $(cat "$tmp/err")"; failures=$((failures + 1))
+fi
+# Remembered as hashing to $good: a manifest that now says otherwise is still a mismatch.
+echo "$bad  model.gguf" > "$tmp/sum/model.gguf.sha256"
+expect 1 "the file hashes to $good" -- "$ollm" run -m "$tmp/sum/model.gguf" -p hi -n 1
+unset XDG_CACHE_HOME
+
 [ "$failures" -eq 0 ]

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -407,4 +408,73 @@ TEST_CASE("C ABI: chat templates render as transformers does") {
   CHECK(std::string(ollm_last_error()).find("messages[1]") != std::string::npos);
   ollm_chat_template_destroy(t);
   ollm_chat_template_destroy(nullptr);
+}
+
+static_assert(OLLM_FINISH_ERROR == static_cast<int>(ollm::FinishReason::error), "finish reasons mirror the C++ enum");
+
+TEST_CASE("C ABI: prompt_len carries NUL bytes; engine options and checksum policy are range-checked") {
+  ollm_model* model = load_tiny();
+  ollm_engine* engine = make_engine(model);
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  const char text[] = "a\0b";
+  go.prompt = text;
+  go.prompt_len = 3;
+  go.max_tokens = 1;
+  ollm_result* r = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_generate(engine, &go, &r) == OLLM_OK, ollm_last_error());
+  const auto expected = ollm::Model::load(tiny_gguf)->tokenizer().encode(std::string_view(text, 3), true);
+  CHECK(ollm_result_prompt_tokens(r) == static_cast<int64_t>(expected.size()));
+  CHECK(expected.size() > ollm::Model::load(tiny_gguf)->tokenizer().encode("a", true).size());
+  ollm_result_destroy(r);
+  // An older caller's struct ends before prompt_len: the prompt is read up to its NUL.
+  go.struct_size = offsetof(ollm_generate_options, prompt_len);
+  go.prompt_len = 12345;  // beyond the old size: ignored
+  REQUIRE_MESSAGE(ollm_engine_generate(engine, &go, &r) == OLLM_OK, ollm_last_error());
+  CHECK(ollm_result_prompt_tokens(r) == 1);
+  ollm_result_destroy(r);
+
+  ollm_engine_options eo;
+  ollm_engine* no_engine = nullptr;
+  for (auto [set, needle] : std::vector<std::pair<void (*)(ollm_engine_options&), const char*>>{
+           {[](ollm_engine_options& o) { o.kv_cache_tokens = INT64_MAX; }, "kv_cache_tokens 9223372036854775807"},
+           {[](ollm_engine_options& o) { o.max_sequences = 0; }, "max_sequences 0"},
+           {[](ollm_engine_options& o) { o.max_batch_tokens = -1; }, "max_batch_tokens -1"},
+           {[](ollm_engine_options& o) { o.threads = 5000; }, "threads 5000"},
+       }) {
+    CAPTURE(needle);
+    ollm_engine_options_init(&eo);
+    set(eo);
+    CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(ollm_last_error()).find(needle) != std::string::npos);
+    CHECK(no_engine == nullptr);
+  }
+
+  // A model beside a manifest that does not match: refused by default, loaded with NEVER.
+  const std::filesystem::path dir = std::filesystem::path(OLLM_BUILD_DIR) / "c_api_checksums";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string copy = (dir / "model.gguf").string();
+  std::filesystem::copy_file(tiny_gguf, copy);
+  { std::ofstream(copy + ".sha256") << std::string(64, '0') << "  model.gguf\n"; }
+  const std::string cache = (dir / "verified-sha256").string();
+  ollm_model_options mo;
+  ollm_model_options_init(&mo);
+  CHECK(mo.checksum_policy == OLLM_CHECKSUMS_AUTO);
+  mo.checksum_cache = cache.c_str();
+  ollm_model* checked = nullptr;
+  CHECK(ollm_model_load(copy.c_str(), &mo, &checked) == OLLM_ERR_INVALID_MODEL_FILE);
+  CHECK(std::string(ollm_last_error()).find("checksum mismatch for") != std::string::npos);
+  mo.checksum_policy = OLLM_CHECKSUMS_NEVER;
+  REQUIRE(ollm_model_load(copy.c_str(), &mo, &checked) == OLLM_OK);
+  ollm_model_destroy(checked);
+  mo.verify_checksums = 1;  // the older field: always
+  CHECK(ollm_model_load(copy.c_str(), &mo, &checked) == OLLM_ERR_INVALID_MODEL_FILE);
+  mo.verify_checksums = 0;
+  mo.checksum_policy = 9;
+  CHECK(ollm_model_load(copy.c_str(), &mo, &checked) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("checksum_policy 9") != std::string::npos);
+  std::filesystem::remove_all(dir);
+  ollm_engine_destroy(engine);
+  ollm_model_destroy(model);
 }

@@ -6,6 +6,10 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -236,4 +240,218 @@ TEST_CASE("a long prompt in one step gives the logits of the same prompt fed in 
   for (size_t i = 0; i < one_step.size(); ++i) worst = std::max(worst, std::abs(double(one_step[i]) - small_steps[i]));
   MESSAGE("largest logit difference, one step vs 40-token steps: " << worst);
   CHECK(worst <= 1e-4);
+}
+
+TEST_CASE("every engine option out of range is refused, naming the option, its value and the range") {
+  struct Case {
+    const char* name;
+    std::function<void(EngineOptions&)> set;
+    const char* value;
+  };
+  const std::vector<Case> cases = {
+      {"threads", [](EngineOptions& o) { o.threads = -1; }, "-1"},
+      {"threads", [](EngineOptions& o) { o.threads = 100000; }, "100000"},
+      {"kv_cache_tokens", [](EngineOptions& o) { o.kv_cache_tokens = -5; }, "-5"},
+      {"kv_cache_tokens", [](EngineOptions& o) { o.kv_cache_tokens = INT64_MAX - 3; }, "9223372036854775804"},
+      {"kv_cache_bytes", [](EngineOptions& o) { o.kv_cache_tokens = 0; }, "0"},
+      {"kv_type", [](EngineOptions& o) { o.kv_type = DType::q4_0; }, "Q4_0"},
+      {"kv_type", [](EngineOptions& o) { o.kv_type = static_cast<DType>(12345); }, "12345"},
+      // 2^58 tokens x 2 layers x 512 bytes wrapped the block size to 0 before the check.
+      {"kv_block_tokens", [](EngineOptions& o) { o.kv_block_tokens = int64_t{1} << 58; }, "288230376151711744"},
+      {"kv_block_tokens", [](EngineOptions& o) { o.kv_block_tokens = 0; }, "0"},
+      {"kv_block_tokens", [](EngineOptions& o) { o.kv_block_tokens = -16; }, "-16"},
+      {"max_sequences", [](EngineOptions& o) { o.max_sequences = 0; }, "0"},
+      {"max_sequences", [](EngineOptions& o) { o.max_sequences = 1 << 30; }, "1073741824"},
+      {"max_batch_tokens", [](EngineOptions& o) { o.max_batch_tokens = 0; }, "0"},
+      {"max_batch_tokens", [](EngineOptions& o) { o.max_batch_tokens = INT64_MAX; }, "9223372036854775807"},
+      {"numerics", [](EngineOptions& o) { o.numerics = static_cast<Numerics>(77); }, "77"},
+  };
+  for (const Case& c : cases) {
+    EngineOptions o;
+    c.set(o);
+    CAPTURE(c.name);
+    CAPTURE(c.value);
+    try {
+      Engine engine(tiny_model(), o);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      const std::string what = e.what();
+      CHECK(what.find(c.name) != std::string::npos);
+      CHECK(what.find(c.value) != std::string::npos);
+    }
+  }
+  // The byte budget alone plans as many blocks as fit: 1 MiB / (16 tokens x 2 layers x 2 x 256 bytes).
+  EngineOptions bytes_only;
+  bytes_only.kv_cache_tokens = 0;
+  bytes_only.kv_cache_bytes = 1 << 20;
+  bytes_only.kv_type = DType::f32;  // 2 KV heads x 64 x 4 bytes = 512 bytes per K (and V) row
+  CHECK(Engine(tiny_model(), bytes_only).kv_free_tokens() == (1 << 20) / (2 * 2 * 512));
+  // The largest block size still plans (one block of 65536 tokens).
+  EngineOptions big_block;
+  big_block.kv_block_tokens = 65536;
+  big_block.kv_cache_tokens = 1;
+  CHECK(Engine(tiny_model(), big_block).kv_free_tokens() == 65536);
+}
+
+TEST_CASE("every request and sampling setting out of range is refused, naming it") {
+  Engine engine(tiny_model(), EngineOptions{});
+  const float nan = std::nanf("");
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<std::pair<const char*, std::function<void(GenerationRequest&)>>> cases = {
+      {"max_tokens -1", [](GenerationRequest& r) { r.max_tokens = -1; }},
+      {"stop string 1 is empty", [](GenerationRequest& r) { r.stop = {"x", ""}; }},
+      {"temperature nan", [&](GenerationRequest& r) { r.sampling.temperature = nan; }},
+      {"temperature -1", [](GenerationRequest& r) { r.sampling.temperature = -1; }},
+      {"temperature inf", [&](GenerationRequest& r) { r.sampling.temperature = inf; }},
+      {"top_k -3", [](GenerationRequest& r) { r.sampling.top_k = -3; }},
+      {"top_p nan", [&](GenerationRequest& r) { r.sampling.top_p = nan; }},
+      {"top_p 1.5", [](GenerationRequest& r) { r.sampling.top_p = 1.5f; }},
+      {"top_p -0.5", [](GenerationRequest& r) { r.sampling.top_p = -0.5f; }},
+      {"min_p 2", [](GenerationRequest& r) { r.sampling.min_p = 2; }},
+      {"typical_p 0", [](GenerationRequest& r) { r.sampling.typical_p = 0; }},
+      {"repetition_penalty 0", [](GenerationRequest& r) { r.sampling.repetition_penalty = 0; }},
+      {"frequency_penalty inf", [&](GenerationRequest& r) { r.sampling.frequency_penalty = inf; }},
+      {"presence_penalty nan", [&](GenerationRequest& r) { r.sampling.presence_penalty = nan; }},
+      {"penalty_window -2", [](GenerationRequest& r) { r.sampling.penalty_window = -2; }},
+      {"logit_bias token 512", [](GenerationRequest& r) { r.sampling.logit_bias = {{512, 1.0f}}; }},
+      {"logit_bias token -1", [](GenerationRequest& r) { r.sampling.logit_bias = {{-1, 1.0f}}; }},
+      {"logit_bias inf for token 3", [&](GenerationRequest& r) { r.sampling.logit_bias = {{3, inf}}; }},
+      {"session 99 does not exist", [](GenerationRequest& r) { r.session = 99; }},
+  };
+  for (const auto& [needle, set] : cases) {
+    CAPTURE(needle);
+    GenerationRequest r = greedy({1, 2, 3}, 4);
+    set(r);
+    CHECK_THROWS_WITH_AS(engine.submit(r), doctest::Contains(needle), Error);
+  }
+  // -inf bans a token: a legal bias.
+  GenerationRequest ban = greedy({1, 2, 3}, 4);
+  const int32_t first = engine.generate(ban).tokens.at(0);
+  ban.sampling.logit_bias = {{first, -inf}};
+  CHECK(engine.generate(ban).tokens.at(0) != first);
+  CHECK(engine.kv_free_tokens() == 4096);  // nothing refused held blocks
+}
+
+TEST_CASE("an empty prompt and a prompt text of zero tokens are told apart") {
+  Engine engine(tiny_model(), EngineOptions{});
+  GenerationRequest empty;
+  CHECK_THROWS_WITH_AS(engine.submit(empty), doctest::Contains("the prompt is empty"), Error);
+  // A tokenizer whose pre-tokenizer splits on whitespace gives no token for "   ".
+  const fs::path dir = fs::path(OLLM_BUILD_DIR) / "engine_zero_token_prompt";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path hf = fs::path(OLLM_TEST_DATA) / "models" / "llama" / "hf";
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer_config.json"}) fs::copy_file(hf / f, dir / f);
+  {
+    std::ifstream in(hf / "tokenizer.json");
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "\"pre_tokenizer\":";
+    const size_t at = json.find(from);
+    REQUIRE(at != std::string::npos);
+    // Replace the pre-tokenizer object (balanced braces) by Whitespace.
+    size_t start = json.find('{', at), depth = 0, end = start;
+    for (; end < json.size(); ++end) {
+      if (json[end] == '{') ++depth;
+      if (json[end] == '}' && --depth == 0) break;
+    }
+    json.replace(start, end + 1 - start, R"({"type": "Whitespace"})");
+    std::ofstream(dir / "tokenizer.json") << json;
+  }
+  Engine spaces(Model::load(dir), EngineOptions{});
+  GenerationRequest blank;
+  blank.prompt = "   ";
+  blank.add_special_tokens = false;
+  CHECK_THROWS_WITH_AS(spaces.submit(blank), doctest::Contains("the prompt text (3 bytes) tokenizes to zero tokens"),
+                       Error);
+  CHECK_THROWS_WITH_AS(spaces.submit(blank), doctest::Contains("add_special_tokens is off"), Error);
+  blank.prompt = "";
+  CHECK_THROWS_WITH_AS(spaces.submit(blank), doctest::Contains("the prompt is empty"), Error);
+  fs::remove_all(dir);
+}
+
+// A stream callback that throws ends its own request (FinishReason::error, its message kept);
+// the other sequences of the same batch get exactly the tokens and text of a run without it.
+// Before the fix the exception left the later sequences without their sampled token, and the next
+// step gathered row first_row - 1: another sequence's hidden state, or memory before the buffer.
+TEST_CASE("a throwing stream callback fails only its own request, at any position of the batch") {
+  EngineOptions eo;
+  eo.threads = 2;
+  eo.kv_type = DType::f32;
+  eo.kv_cache_tokens = 1024;
+  constexpr int n = 5;
+  for (int thrower : {0, 2, n - 1}) {
+    CAPTURE(thrower);
+    std::vector<GenerationResult> reference(n);
+    {
+      Engine engine(tiny_model(), eo);
+      std::vector<RequestId> ids(n);
+      for (int i = 0; i < n; ++i)
+        if (i != thrower) ids[static_cast<size_t>(i)] = engine.submit(greedy(prompt_of(i), 12));
+      engine.run_until_done();
+      for (int i = 0; i < n; ++i)
+        if (i != thrower) reference[static_cast<size_t>(i)] = engine.take_result(ids[static_cast<size_t>(i)]);
+    }
+    Engine engine(tiny_model(), eo);
+    std::vector<RequestId> ids(n);
+    std::vector<std::string> streamed(n);
+    int calls = 0;
+    for (int i = 0; i < n; ++i) {
+      StreamCallback cb = [&, i](std::string_view piece) {
+        if (i == thrower && ++calls == 1) throw std::runtime_error("boom from the callback");
+        streamed[static_cast<size_t>(i)].append(piece);
+        return true;
+      };
+      ids[static_cast<size_t>(i)] = engine.submit(greedy(prompt_of(i), 12), cb);
+    }
+    REQUIRE_NOTHROW(engine.run_until_done());
+    for (int i = 0; i < n; ++i) {
+      CAPTURE(i);
+      const GenerationResult r = engine.take_result(ids[static_cast<size_t>(i)]);
+      if (i == thrower) {
+        CHECK(r.finish == FinishReason::error);
+        CHECK(r.error.find("boom from the callback") != std::string::npos);
+        CHECK(r.tokens.size() < 12);
+        CHECK(calls == 1);  // never called again after it threw
+      } else {
+        const GenerationResult& ref = reference[static_cast<size_t>(i)];
+        CHECK(r.finish == FinishReason::length);
+        CHECK(r.tokens == ref.tokens);
+        CHECK(r.text == ref.text);
+        CHECK(streamed[static_cast<size_t>(i)] == ref.text);
+      }
+    }
+    CHECK(engine.kv_free_tokens() == 1024);
+  }
+}
+
+TEST_CASE("a model without a tokenizer loads and computes from token ids; text use names the missing file") {
+  const fs::path dir = fs::path(OLLM_BUILD_DIR) / "engine_no_tokenizer";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path hf = fs::path(OLLM_TEST_DATA) / "models" / "llama" / "hf";
+  for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(hf / f, dir / f);
+  std::shared_ptr<const Model> bare;
+  REQUIRE_NOTHROW(bare = Model::load(dir));
+  CHECK_FALSE(bare->has_tokenizer());
+  CHECK_THROWS_WITH_AS(bare->tokenizer(), doctest::Contains("tokenizer.json is missing"), Error);
+  try {
+    bare->tokenizer();
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::not_found);
+    CHECK(std::string(e.what()).find((dir / "tokenizer.json").string()) != std::string::npos);
+  }
+  EngineOptions eo;
+  eo.kv_type = DType::f32;
+  Engine engine(bare, eo);
+  const std::vector<int32_t> ids = prompt_of(2);
+  const std::vector<float> got = engine.logits(ids);
+  const std::vector<float> want = Engine(Model::load(hf), eo).logits(ids);
+  CHECK(got == want);  // the same weights, the same computation
+  CHECK(engine.embeddings(ids).size() == 256u);
+  GenerationRequest text;
+  text.prompt = "hello";
+  CHECK_THROWS_WITH_AS(engine.submit(text), doctest::Contains("tokenizer.json"), Error);
+  CHECK(Model::load(hf)->has_tokenizer());
+  fs::remove_all(dir);
 }

@@ -283,7 +283,8 @@ TEST_CASE("verify_checksums checks the model against a sha256sum manifest beside
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string digest = ollm::format::sha256_file(model);
   ollm::ModelLoadOptions options;
-  options.verify_checksums = true;
+  options.checksum_cache = dir / "verified-sha256";  // not the user's cache
+  options.verify_checksums = ollm::ChecksumPolicy::always;
   CHECK_NOTHROW(ollm::Model::load(model, options));  // no manifest: nothing to verify
   {
     std::ofstream m(dir / "model.gguf.sha256");
@@ -295,9 +296,9 @@ TEST_CASE("verify_checksums checks the model against a sha256sum manifest beside
     m << std::string(64, '0') << "  model.gguf\n";
   }
   CHECK_THROWS_WITH_AS(ollm::Model::load(model, options), doctest::Contains("checksum mismatch for"), ollm::Error);
-  options.verify_checksums = false;
+  options.verify_checksums = ollm::ChecksumPolicy::never;
   CHECK_NOTHROW(ollm::Model::load(model, options));  // not asked: not read
-  options.verify_checksums = true;
+  options.verify_checksums = ollm::ChecksumPolicy::always;
   {
     std::ofstream m(dir / "model.gguf.sha256");
     m << "not a digest  model.gguf\n";

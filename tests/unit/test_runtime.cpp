@@ -163,3 +163,30 @@ TEST_CASE("KV cache plans from tokens or bytes, and refuses a budget below one b
   CHECK(cache.free_blocks() == 7);
   CHECK(reserve_tokens(cache, c, 80));
 }
+
+// Before the checks, 2^58-token blocks wrapped the block size to 0 (an arena of 0 bytes written
+// past), a zero block size divided by zero under a byte budget, and a budget near INT64_MAX
+// overflowed the round-up.
+TEST_CASE("the KV planner refuses sizes that would wrap, naming the setting") {
+  CHECK_THROWS_WITH_AS(plan_kv_cache(2, 1, 64, 64, DType::f16, int64_t{1} << 58, 100, 0),
+                       doctest::Contains("kv_block_tokens 288230376151711744 is out of range (1..65536)"), Error);
+  CHECK_THROWS_WITH_AS(plan_kv_cache(2, 1, 64, 64, DType::f16, 0, 100, 1 << 20), doctest::Contains("kv_block_tokens 0"),
+                       Error);
+  CHECK_THROWS_WITH_AS(plan_kv_cache(2, 1, 64, 64, DType::f16, 16, INT64_MAX - 1, 0),
+                       doctest::Contains("kv_cache_tokens 9223372036854775806 is out of range"), Error);
+  // Layers x block x bytes past 64 bits.
+  CHECK_THROWS_WITH_AS(plan_kv_cache(INT64_MAX / 4, 1, 64, 64, DType::f32, 65536, 100, 0),
+                       doctest::Contains("does not fit in 64 bits"), Error);
+  // A byte budget alone: capped so that every position fits in int32.
+  const KvLayout all = plan_kv_cache(2, 1, 64, 64, DType::f16, 16, 0, UINT64_MAX);
+  CHECK(all.n_blocks * all.block_tokens <= INT32_MAX);
+  CHECK(all.total_bytes() == uint64_t(all.n_blocks) * 16u * 2u * 256u);
+  // The largest block and token budget plan without wrapping.
+  const KvLayout big = plan_kv_cache(1, 1, 32, 32, DType::q8_0, 65536, INT32_MAX, 0);
+  CHECK(big.n_blocks == INT32_MAX / 65536);  // whole blocks within the int32 positions
+  CHECK(big.n_blocks * big.block_tokens > INT32_MAX - 65536);
+  // A hand-made layout that was never planned is refused, not allocated short.
+  KvLayout bogus = plan_kv_cache(2, 1, 64, 64, DType::f16, 16, 100, 0);
+  bogus.n_blocks = 0;
+  CHECK_THROWS_AS(KvCache{bogus}, Error);
+}
