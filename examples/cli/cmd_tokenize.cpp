@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "json_out.hpp"
 #include "ollm/error.hpp"
+#include "ollm/gguf.hpp"
 #include "ollm/model_spec.hpp"
 #include "ollm/tokenizer.hpp"
 
@@ -41,6 +42,9 @@ ollm::Tokenizer load_tokenizer(const TokenizeOptions& opt) {
     const fs::path config = model / "tokenizer_config.json";
     return ollm::Tokenizer::from_json_files(model / "tokenizer.json", fs::exists(config) ? config : fs::path{});
   }
+  // A GGUF file: only its tokenizer.ggml.* keys, so a vocabulary-only file, or one of an
+  // architecture ollm cannot run, still tokenizes (the first split holds the vocabulary).
+  if (!fs::is_directory(model)) return ollm::Tokenizer::from_gguf(ollm::GgufFile::open(model));
   return ollm::Tokenizer::from_model_spec(ollm::read_model_spec(model));
 }
 

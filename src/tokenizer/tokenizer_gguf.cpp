@@ -4,6 +4,7 @@
 // is built at load time), "gpt2" = byte-level BPE with the pre-tokenizer named by
 // tokenizer.ggml.pre, "bert" = WordPiece.
 #include "ollm/gguf.hpp"
+#include "tokenizer/gguf_pre_tokenizers.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 #include "util/fail.hpp"
 
@@ -14,18 +15,6 @@ constexpr std::string_view metaspace = "\xE2\x96\x81";
 
 // GGUF token types (llama.cpp's llama_token_type).
 enum TokenType : int32_t { normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
-
-constexpr std::string_view llama3_regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr std::string_view qwen2_regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr std::string_view o200k_regex =
-    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr std::string_view deepseek3_regexes[] = {
-    R"(\p{N}{1,3})",
-    R"([一-龥぀-ゟ゠-ヿ]+)",
-    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
-};
 
 const std::vector<std::string>& string_array(const GgufMetadata& md, std::string_view key) {
   const GgufArray& a = md.at(key).to_array(key);
@@ -150,34 +139,19 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
         fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF merge '{}' has no space", m);
       merges.emplace_back(std::string_view(m).substr(0, sp), std::string_view(m).substr(sp + 1));
     }
-    const std::string pre = md.get_string("tokenizer.ggml.pre", "default");
+    // llama.cpp reads a missing tokenizer.ggml.pre as "default".
+    const tok::GgufPreTokenizerSpec& pre = tok::gguf_pre_tokenizer_spec(md.get_string("tokenizer.ggml.pre", "default"));
     tok::BpeOptions opt;
-    std::vector<tok::PreTokenizerPtr> parts;
-    auto split = [](std::string_view re) {
-      return tok::make_split_pre_tokenizer(tok::Regex(re, "GGUF pre-tokenizer"), tok::SplitBehavior::isolated, false);
-    };
-    if (pre == "llama-bpe" || pre == "llama3") {
-      parts.push_back(split(llama3_regex));
-      opt.ignore_merges = true;
-    } else if (pre == "qwen2") {
-      impl->normalizer = tok::make_unicode_normalizer(tok::NormalForm::nfc);
-      parts.push_back(split(qwen2_regex));
-    } else if (pre == "deepseek-v3") {
-      for (std::string_view re : deepseek3_regexes) parts.push_back(split(re));
-    } else if (pre == "gpt-4o" || pre == "o200k") {
-      parts.push_back(split(o200k_regex));
-      opt.ignore_merges = true;
-    } else if (pre != "default" && pre != "gpt2" && pre != "gpt-2") {
-      fail(ErrorCode::unsupported, "[tokenizer] GGUF pre-tokenizer '{}' (tokenizer.ggml.pre) is not supported", pre);
-    }
-    const bool gpt2_regex = parts.empty();
-    parts.push_back(tok::make_byte_level_pre_tokenizer(false, gpt2_regex));
-    impl->pre_tokenizer = tok::make_sequence_pre_tokenizer(std::move(parts));
+    opt.ignore_merges = pre.ignore_merges;
+    impl->normalizer = tok::make_gguf_normalizer(pre);
+    impl->pre_tokenizer = tok::make_gguf_pre_tokenizer(pre);
     add_special_tokens(false);
     impl->model = tok::make_bpe_model(std::move(vocab), merges, std::move(opt));
     impl->decoder = tok::Decoder({tok::make_stage(tok::DecoderStage::Kind::byte_level)});
-    if (md.get_bool("tokenizer.ggml.add_bos_token", false) && bos) impl->post_prefix.push_back(*bos);
+    if (md.get_bool("tokenizer.ggml.add_bos_token", pre.add_bos) && bos) impl->post_prefix.push_back(*bos);
     if (md.get_bool("tokenizer.ggml.add_eos_token", false) && eos) impl->post_suffix.push_back(*eos);
+    if (md.get_bool("tokenizer.ggml.add_sep_token", pre.add_sep))
+      if (const auto sep = token_id(md, "tokenizer.ggml.seperator_token_id", n)) impl->post_suffix.push_back(*sep);
   } else if (model == "bert") {
     // llama.cpp's converter writes word-initial pieces with a U+2581 prefix and continuation
     // pieces without "##"; undo that to get the WordPiece vocabulary back.
