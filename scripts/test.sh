@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
 #  1. Release build (gcc; the CUDA backend too when the toolkit is installed) and every test,
-#     including the real Gemma 3 270M checks (the model is fetched first);
+#     including the real-model checks (Gemma 3 270M, SmolLM2-135M-Instruct, Qwen2.5-Coder-0.5B-Instruct:
+#     scripts/get-models.sh fetches them first);
 #  2. the same tests built with clang under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. a ThreadSanitizer build of the engine and thread-pool tests;
 #  4. a static libollm built with the vcpkg port's default options, installed, and consumed;
