@@ -10,7 +10,10 @@ packages=(
   ca-certificates                   # pip fetches the default model from PyPI over HTTPS
   clang libclang-rt-14-dev          # libFuzzer and the sanitizer runtimes for the hardening jobs
   libeigen3-dev libdnnl-dev libfmt-dev doctest-dev libbenchmark-dev
-  opencl-headers ocl-icd-opencl-dev # dnnl-config.cmake calls find_package(OpenCL) even for a CPU-only oneDNN
+  # Debian's oneDNN is built with its OpenCL GPU runtime: dnnl-config.cmake calls
+  # find_package(OpenCL REQUIRED) even though ollm uses only the CPU engine, and libdnnl-dev
+  # merely recommends these.
+  opencl-headers ocl-icd-opencl-dev
   libsimdjson-dev libcli11-dev libpcre2-dev libutf8proc-dev libssl-dev
 )
 missing=()
