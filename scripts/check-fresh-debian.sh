@@ -154,6 +154,14 @@ run_in_chroot() {   # $1: name (first|tests), $2: the command
   mkdir -p "$r"
   tar --numeric-owner -C "$r" -xpf "$image"
   cp -L /etc/resolv.conf "$r/etc/resolv.conf"
+  # Site CAs this host adds to its trust store (e.g. a TLS-intercepting proxy's) are needed to reach
+  # PyPI from here. They are only placed where update-ca-certificates looks, so they take effect
+  # only once setup-debian.sh has installed ca-certificates: a missing ca-certificates still fails.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
+    mkdir -p "$r/usr/local/share/ca-certificates"
+    cp -L /usr/local/share/ca-certificates/*.crt "$r/usr/local/share/ca-certificates/"
+    echo "check-fresh-debian: [$name] copied this host's site CAs: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+  fi
   # Daemons must not start inside the chroot (none of ours are, but a dependency could be).
   printf '#!/bin/sh\nexit 101\n' > "$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
   mkdir -p "$r/root/ollm"
@@ -191,7 +199,11 @@ run_in_chroot() {   # $1: name (first|tests), $2: the command
   fi
   local step
   step=$(grep -a '^+\[step ' "$log" | tail -n 1 | sed 's/^+\[step [0-9:]*\] //')
+  # Command substitutions ($(...)) traced just before it: a failing one shows up as an empty argument.
+  local inner
+  inner=$(awk '/^\+\[step / { last = s; s = "" } /^\+\+\[step / { sub(/^\+\+\[step [0-9:]*\] /, ""); s = s (s == "" ? "" : "; ") $0 } END { print last }' "$log")
   echo "check-fresh-debian: [$name] FAIL (exit $rc) after $duration at step: ${step:-before the first step}"
+  [ -z "$inner" ] || echo "check-fresh-debian: [$name] that step's command substitutions: $inner"
   echo "check-fresh-debian: [$name] log: $log; its end:"
   tail -n 30 "$log"
   return 1
