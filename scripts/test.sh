@@ -14,7 +14,7 @@ jobs=${OLLM_JOBS:-2}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-"$root/scripts/get-model.sh" > /dev/null
+"$root/scripts/get-models.sh" > /dev/null
 
 echo "== Release build and tests"
 "$root/scripts/build.sh"

@@ -319,10 +319,13 @@ TEST_CASE("every request and sampling setting out of range is refused, naming it
       {"logit_bias inf for token 3", [&](GenerationRequest& r) { r.sampling.logit_bias = {{3, inf}}; }},
       {"session 99 does not exist", [](GenerationRequest& r) { r.session = 99; }},
   };
-  for (const auto& [needle, set] : cases) {
+  for (const auto& test_case : cases) {
+    // A named copy, not a structured binding: clang (before 16) cannot capture a binding in the
+    // lambda CAPTURE expands to.
+    const std::string needle = test_case.first;
     CAPTURE(needle);
     GenerationRequest r = greedy({1, 2, 3}, 4);
-    set(r);
+    test_case.second(r);
     CHECK_THROWS_WITH_AS(engine.submit(r), doctest::Contains(needle), Error);
   }
   // -inf bans a token: a legal bias.
