@@ -436,15 +436,17 @@ TEST_CASE("C ABI: prompt_len carries NUL bytes; engine options and checksum poli
 
   ollm_engine_options eo;
   ollm_engine* no_engine = nullptr;
-  for (auto [set, needle] : std::vector<std::pair<void (*)(ollm_engine_options&), const char*>>{
+  // Pairs, not a structured binding: clang 14 cannot capture a binding in CAPTURE's lambda.
+  for (const auto& test_case : std::vector<std::pair<void (*)(ollm_engine_options&), const char*>>{
            {[](ollm_engine_options& o) { o.kv_cache_tokens = INT64_MAX; }, "kv_cache_tokens 9223372036854775807"},
            {[](ollm_engine_options& o) { o.max_sequences = 0; }, "max_sequences 0"},
            {[](ollm_engine_options& o) { o.max_batch_tokens = -1; }, "max_batch_tokens -1"},
            {[](ollm_engine_options& o) { o.threads = 5000; }, "threads 5000"},
        }) {
+    const char* const needle = test_case.second;
     CAPTURE(needle);
     ollm_engine_options_init(&eo);
-    set(eo);
+    test_case.first(eo);
     CHECK(ollm_engine_create(model, &eo, &no_engine) == OLLM_ERR_INVALID_ARGUMENT);
     CHECK(std::string(ollm_last_error()).find(needle) != std::string::npos);
     CHECK(no_engine == nullptr);

@@ -322,7 +322,7 @@ TEST_CASE("every request and sampling setting out of range is refused, naming it
   for (const auto& test_case : cases) {
     // A named copy, not a structured binding: clang (before 16) cannot capture a binding in the
     // lambda CAPTURE expands to.
-    const std::string needle = test_case.first;
+    const char* const needle = test_case.first;
     CAPTURE(needle);
     GenerationRequest r = greedy({1, 2, 3}, 4);
     test_case.second(r);
