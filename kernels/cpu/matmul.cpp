@@ -18,6 +18,7 @@
 // The prefill GEMM (another op family) takes large m when it exists and supports the type.
 #if __has_include("cpu/gemm.hpp")
 #include "cpu/gemm.hpp"
+#include "cpu/gemm_int8.hpp"
 #define OLLM_MATMUL_HAS_GEMM 1
 #endif
 
@@ -236,11 +237,25 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   run_segments(segments, w.n_cols, pool, n_threads);
 }
 
+#if defined(OLLM_MATMUL_HAS_GEMM)
+namespace {
+// Whether m rows of w go to the prefill GEMM rather than the decode row kernels. The int8 GEMM
+// tiles have SIMD code for AVX-512 only (gemm_int8.cpp; plain C++ elsewhere); on an AVX2-only CPU
+// the decode path's AVX2 integer dot products over the same 8-bit activation blocks are several
+// times faster for prompts (docs/BENCHMARKS.md), so quantized weights stay on it there. The f32
+// GEMM of Numerics::exact (exact_f32) and the float GEMMs have AVX2 code and are kept.
+bool use_gemm(Isa isa, const WeightMatrix& w, int64_t m) noexcept {
+  if (m <= 1 || !gemm_supports(w.type, m)) return false;
+  return w.exact_f32 || int8_format(w.type).unit == 0 || isa == Isa::avx512;
+}
+}  // namespace
+#endif
+
 void matmul(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y, int64_t y_stride,
             ThreadPool& pool, int n_threads) {
 #if defined(OLLM_MATMUL_HAS_GEMM)
-  // gemm_supports(type, m) decides the crossover from the decode path (m rows).
-  if (m > 1 && gemm_supports(w.type, m)) {
+  // use_gemm decides the crossover from the decode path (m rows).
+  if (use_gemm(selected_isa(), w, m)) {
     gemm(w, x, m, x_stride, y, y_stride, pool, n_threads);
     return;
   }
@@ -261,7 +276,7 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
     const WeightMatrix& w = ws[i];
     bool gemm_rows = false;
 #if defined(OLLM_MATMUL_HAS_GEMM)
-    gemm_rows = m > 1 && gemm_supports(w.type, m);
+    gemm_rows = use_gemm(isa, w, m);
 #endif
     const Plan plan = plan_for(isa, w.type, w.exact_f32);
     const bool joins = !gemm_rows && plan.kernel != nullptr && w.n_rows > 0 && w.n_cols > 0 &&
@@ -334,7 +349,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
     if (count == 0) continue;
     bool to_gemm = false;
 #if defined(OLLM_MATMUL_HAS_GEMM)
-    to_gemm = allow_gemm && count > 1 && gemm_supports(experts.type, count);
+    to_gemm = allow_gemm && use_gemm(isa, expert_matrix(e), count);
 #else
     (void)allow_gemm;
 #endif
