@@ -73,9 +73,15 @@ typedef enum ollm_log_level {
 } ollm_log_level;
 
 typedef enum ollm_kv_type { OLLM_KV_F16 = 0, OLLM_KV_BF16 = 1, OLLM_KV_F32 = 2, OLLM_KV_Q8_0 = 3 } ollm_kv_type;
-/* How the forward pass rounds (ollm::Numerics): ollm's own kernels, or llama.cpp's CPU rounding
-   steps reproduced so that logits track llama.cpp's (needs an F16 or F32 KV cache). */
-typedef enum ollm_numerics { OLLM_NUMERICS_STANDARD = 0, OLLM_NUMERICS_LLAMACPP = 1 } ollm_numerics;
+/* How the forward pass rounds (ollm::Numerics): ollm's own kernels, llama.cpp's CPU rounding
+   steps reproduced so that logits track llama.cpp's (needs an F16 or F32 KV cache), or exact:
+   f32 activations and arithmetic throughout, the dequantized model as transformers computes it
+   (use OLLM_KV_F32 for the reference match). */
+typedef enum ollm_numerics {
+  OLLM_NUMERICS_STANDARD = 0,
+  OLLM_NUMERICS_LLAMACPP = 1,
+  OLLM_NUMERICS_EXACT = 2
+} ollm_numerics;
 
 typedef enum ollm_finish_reason {
   OLLM_FINISH_NONE = 0,         /* still running */

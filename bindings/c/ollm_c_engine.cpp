@@ -28,6 +28,7 @@ ollm::Numerics numerics_of(int32_t n) {
   switch (n) {
     case OLLM_NUMERICS_STANDARD: return ollm::Numerics::standard;
     case OLLM_NUMERICS_LLAMACPP: return ollm::Numerics::llamacpp;
+    case OLLM_NUMERICS_EXACT: return ollm::Numerics::exact;
   }
   invalid("[c-api] ollm_engine_create: numerics " + std::to_string(n) + " is not an ollm_numerics");
 }

@@ -25,7 +25,7 @@ STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF
 FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full", "error"]
 CHECKSUMS = {"auto": 0, "always": 1, "never": 2}
 KV_TYPES = {"f16": 0, "bf16": 1, "f32": 2, "q8_0": 3}
-NUMERICS = {"standard": 0, "llamacpp": 1}
+NUMERICS = {"standard": 0, "llamacpp": 1, "exact": 2}
 POOLING = {"none": 0, "mean": 1, "last": 2}
 
 

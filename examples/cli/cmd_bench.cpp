@@ -32,6 +32,7 @@
 #include "cli_checks.hpp"
 #include "commands.hpp"
 #include "json_out.hpp"
+#include "model_options.hpp"
 #include "ollm/engine.hpp"
 #include "ollm/error.hpp"
 #include "ollm/model.hpp"
@@ -50,6 +51,7 @@ struct BenchOptions {
   int load_repetitions = 5;
   std::string device = "cpu";
   std::string kv_type = "f16";
+  std::string numerics = "standard";
   int64_t batch = ollm::EngineOptions{}.max_batch_tokens;  // prompt tokens per engine step
   bool no_mmap = false;
   bool json = false;
@@ -312,6 +314,7 @@ class Bench {
     j.key("weight_bytes").value(model_->weight_bytes());
     j.key("bytes_per_token").value(model_->bytes_per_token());
     j.key("kv_cache_tokens").value(kv_tokens_);
+    j.key("numerics").value(opt_.numerics);
     j.key("kv_cache_bytes").value(kv_cache_bytes(*model_, kv_tokens_, kv_dtype(opt_.kv_type)));
     j.end_object();
     std::cout << '\n';
@@ -336,6 +339,7 @@ class Bench {
     e.threads = threads;
     e.kv_cache_tokens = kv_tokens_;
     e.kv_type = kv_dtype(opt_.kv_type);
+    e.numerics = numerics_of(opt_.numerics);
     e.max_sequences = 1;  // one request at a time: nothing else shares a step
     e.max_batch_tokens = opt_.batch;
     return e;
@@ -452,6 +456,9 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--kv-type", opt->kv_type, "KV cache type: f16, bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}))
+      ->capture_default_str();
+  cmd->add_option("--numerics", opt->numerics, "Rounding: standard, llamacpp or exact (see `ollm run --help`)")
+      ->check(CLI::IsMember({"standard", "llamacpp", "exact"}))
       ->capture_default_str();
   cmd->add_option("-b,--batch", opt->batch, "Prompt tokens per engine step (llama-bench's -ub)")
       ->check(integer_in<int64_t>(1, INT32_MAX))

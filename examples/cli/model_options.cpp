@@ -18,9 +18,10 @@ void add_model_options(CLI::App& cmd, ModelOptions& opt) {
   cmd.add_option("--kv-type", opt.kv_type, "KV cache type: f16 (default), bf16, f32 or q8_0")
       ->check(CLI::IsMember({"f16", "bf16", "f32", "q8_0"}));
   cmd.add_option("--numerics", opt.numerics,
-                 "Rounding: standard, or llamacpp to reproduce llama.cpp's CPU rounding steps (logits that track "
-                 "llama.cpp's; needs an f16 or f32 KV cache)")
-      ->check(CLI::IsMember({"standard", "llamacpp"}));
+                 "Rounding: standard, llamacpp to reproduce llama.cpp's CPU rounding steps (logits that track "
+                 "llama.cpp's; needs an f16 or f32 KV cache), or exact: f32 activations and arithmetic, the "
+                 "dequantized model as transformers computes it (KV cache f32 unless --kv-type is given)")
+      ->check(CLI::IsMember({"standard", "llamacpp", "exact"}));
   cmd.add_flag("--no-mmap", opt.no_mmap, "Read the weights into memory instead of mapping the file");
   auto* verify = cmd.add_flag("--verify", opt.verify_checksums,
                               "Hash every file listed in <model>.sha256 or SHA256SUMS beside the model now, even "
@@ -66,14 +67,22 @@ std::shared_ptr<const ollm::Model> load_model(const ModelOptions& opt) {
   return ollm::Model::load(opt.model, load);
 }
 
+ollm::Numerics numerics_of(const std::string& name) {
+  return name == "llamacpp" ? ollm::Numerics::llamacpp
+         : name == "exact"  ? ollm::Numerics::exact
+                            : ollm::Numerics::standard;
+}
+
 ollm::EngineOptions engine_options(const ModelOptions& opt) {
   ollm::EngineOptions e;
   e.threads = opt.threads;
   e.kv_cache_tokens = opt.ctx;
-  e.numerics = opt.numerics == "llamacpp" ? ollm::Numerics::llamacpp : ollm::Numerics::standard;
-  e.kv_type = opt.kv_type == "f32"    ? ollm::DType::f32
-              : opt.kv_type == "bf16" ? ollm::DType::bf16
-              : opt.kv_type == "q8_0" ? ollm::DType::q8_0
+  e.numerics = numerics_of(opt.numerics);
+  // Exact numerics keep K and V in f32 too, as the reference does, unless the user chose a type.
+  const std::string kv = opt.kv_type.empty() && e.numerics == ollm::Numerics::exact ? "f32" : opt.kv_type;
+  e.kv_type = kv == "f32"    ? ollm::DType::f32
+              : kv == "bf16" ? ollm::DType::bf16
+              : kv == "q8_0" ? ollm::DType::q8_0
                                       : ollm::DType::f16;
   return e;
 }

@@ -33,5 +33,7 @@ void add_sampling_options(CLI::App& cmd, SamplingOptions& opt);
 // Loads with a progress bar on stderr when it is a terminal.
 std::shared_ptr<const ollm::Model> load_model(const ModelOptions& opt);
 ollm::EngineOptions engine_options(const ModelOptions& opt);
+// "standard" | "llamacpp" | "exact" (validated by the option's check) as ollm::Numerics.
+ollm::Numerics numerics_of(const std::string& name);
 
 }  // namespace ollm_cli

@@ -39,7 +39,15 @@ namespace ollm {
 //    iterated in f32, fp16 scales on 8-bit activation blocks of the legacy formats, activations
 //    rounded to fp16 / bf16 for F16 / BF16 weights, RMS norm sums in double. For migrations and
 //    A/B checks against llama.cpp; attention runs in plain scalar code (slower decode).
-enum class Numerics { standard, llamacpp };
+//  exact: the f32 model that the GGUF dequantizes to, as transformers computes it in float32 for
+//    users who audit outputs: quantized weights meet f32 activations in f32 arithmetic (decode:
+//    weight codes converted in registers; prefill: weight chunks dequantized to f32 for the f32
+//    GEMM) instead of 8-bit activation blocks; every other step is already f32. Keep the KV cache
+//    in F32 for the reference match (F16 K/V are read exactly but were rounded when stored): the
+//    CLI defaults --numerics exact to --kv-type f32; EngineOptions leave kv_type to the caller.
+//    Decode costs about what standard decode costs (memory-bound); prefill is slower (f32 FMA
+//    instead of int8 dot products) — docs/BENCHMARKS.md.
+enum class Numerics { standard, llamacpp, exact };
 OLLM_API const char* numerics_name(Numerics numerics) noexcept;
 
 // Every field is range-checked when the Engine is made: a value outside the range given here

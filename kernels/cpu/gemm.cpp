@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "cpu/dequantize.hpp"
 #include "cpu/gemm_drivers.hpp"
@@ -27,14 +28,38 @@ constexpr int64_t min_rows = 8;
 // exact BF16 on our f32 tile (0.78-0.90; oneDNN on f32-converted chunks 0.76-0.79 and a 15 MB
 // chunk buffer per thread); BF16 with bf16 activations (opt-in) on oneDNN's bf16 matmul (0.89-0.90
 // of the vdpbf16ps peak, ours 0.87 and used when built without oneDNN).
-GemmPath best_path(DType type, Isa isa) noexcept {
-  if (int8_format(type).unit != 0) return GemmPath::int8;
-  if (type == DType::bf16 && gemm_bf16_activations_enabled()) {
+GemmPath best_path(DType type, Isa isa, bool exact_f32) noexcept {
+  if (int8_format(type).unit != 0) return exact_f32 ? GemmPath::exact_dequant : GemmPath::int8;
+  if (type == DType::bf16 && gemm_bf16_activations_enabled() && !exact_f32) {
     if (gemm_onednn_available()) return GemmPath::onednn_bf16;
     if (gemm_bf16_dot_available(isa)) return GemmPath::own_bf16;
   }
   if (type == DType::f32 && gemm_onednn_available()) return GemmPath::onednn;
   return GemmPath::own_float;
+}
+
+// Numerics::exact for quantized weights: chunks of rows dequantized to f32 (the bit-exact
+// gguf.quants dequantizers) and multiplied on the f32 GEMM — oneDNN's when built with it (its
+// baseline path, already chunked per thread), else ours: the prefill pays the dequantization
+// once per call and f32 FMA throughput instead of int8 dot products (docs/BENCHMARKS.md).
+void gemm_run_exact(Isa isa, const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y,
+                    int64_t y_stride, ThreadPool& pool, int n_threads) {
+  if (gemm_onednn_available()) return gemm_run_onednn_dequant(isa, w, x, m, x_stride, y, y_stride, pool, n_threads);
+  const int64_t k = w.n_cols;
+  const DequantizeRowFn fn = dequantize_row_fn(w.type);
+  // About 2 MiB of f32 weights per chunk (L2/L3-sized), at least 64 rows.
+  const int64_t chunk = std::max<int64_t>(64, (int64_t{1} << 19) / std::max<int64_t>(k, 1));
+  thread_local std::vector<float> wf;
+  wf.resize(static_cast<size_t>(std::min(chunk, w.n_rows) * k));
+  for (int64_t r0 = 0; r0 < w.n_rows; r0 += chunk) {
+    const int64_t rows = std::min(chunk, w.n_rows - r0);
+    pool.parallel_for(rows, n_threads, 16, [&](int64_t a, int64_t b, int) {
+      for (int64_t r = a; r < b; ++r)
+        fn(static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r0 + r) * w.row_stride, wf.data() + r * k, k);
+    });
+    const WeightMatrix f{DType::f32, wf.data(), rows, k, static_cast<size_t>(k) * 4};
+    gemm_run_float(isa, false, f, x, m, x_stride, y + r0, y_stride, pool, n_threads);
+  }
 }
 
 }  // namespace
@@ -56,6 +81,7 @@ bool gemm_path_available(GemmPath path, DType type) noexcept {
     case GemmPath::onednn: return gemm_onednn_available() && gemm_float_type(type);
     case GemmPath::onednn_bf16: return gemm_onednn_available() && type == DType::bf16;
     case GemmPath::onednn_dequant: return gemm_onednn_available() && dequantize_row_fn(type) != nullptr;
+    case GemmPath::exact_dequant: return int8_format(type).unit != 0 && dequantize_row_fn(type) != nullptr;
   }
   return false;
 }
@@ -66,7 +92,7 @@ bool gemm_supports(DType type, int64_t m) noexcept {
 
 void gemm_with(Isa isa, GemmPath path, const WeightMatrix& w, const float* x, int64_t m,
                int64_t x_stride, float* y, int64_t y_stride, ThreadPool& pool, int n_threads) {
-  if (path == GemmPath::automatic) path = best_path(w.type, isa);
+  if (path == GemmPath::automatic) path = best_path(w.type, isa, w.exact_f32);
   if (!gemm_path_available(path, w.type))
     fail(ErrorCode::unsupported, "[gemm] no prefill GEMM for {} weights on this path", dtype_name(w.type));
   const auto traits = dtype_traits(w.type);
@@ -95,6 +121,7 @@ void gemm_with(Isa isa, GemmPath path, const WeightMatrix& w, const float* x, in
     case GemmPath::onednn_bf16: return gemm_run_onednn(isa, true, w, x, m, x_stride, y, y_stride, pool, n_threads);
     case GemmPath::onednn_dequant:
       return gemm_run_onednn_dequant(isa, w, x, m, x_stride, y, y_stride, pool, n_threads);
+    case GemmPath::exact_dequant: return gemm_run_exact(isa, w, x, m, x_stride, y, y_stride, pool, n_threads);
     case GemmPath::automatic: break;
   }
 }

@@ -31,7 +31,10 @@ enum class GemmPath {
   own_bf16,       // own vdpbf16ps kernels: BF16 weights, activations rounded to bf16 (AVX512-BF16)
   onednn,         // oneDNN f32 matmul: F32 in place, F16/BF16 converted to f32 chunk by chunk
   onednn_bf16,    // oneDNN bf16 matmul: BF16 weights in place, activations rounded to bf16
-  onednn_dequant  // baseline: dequantize weight chunks to f32, then oneDNN f32 (any dequantizable type)
+  onednn_dequant, // baseline: dequantize weight chunks to f32, then oneDNN f32 (any dequantizable type)
+  exact_dequant   // Numerics::exact (WeightMatrix::exact_f32): quantized weight chunks dequantized to
+                  // f32, then an f32 GEMM (oneDNN's when built with it, else ours); what gemm() picks
+                  // for quantized weights when exact_f32 is set
 };
 // Whether gemm() may round activations to bf16 for BF16 weights (2× the FMA rate, ~0.1 % more
 // error): only when the environment sets OLLM_BF16_ACTIVATIONS=1, read once.

@@ -11,12 +11,14 @@
 
 #include "cpu/gemv_kernels.hpp"
 #include "cpu/isa_variant.hpp"
+#include "cpu/matmul_exact.hpp"
 #include "cpu/quant_blocks.hpp"
 #include "util/fail.hpp"
 
 // The prefill GEMM (another op family) takes large m when it exists and supports the type.
 #if __has_include("cpu/gemm.hpp")
 #include "cpu/gemm.hpp"
+#include "cpu/gemm_int8.hpp"
 #define OLLM_MATMUL_HAS_GEMM 1
 #endif
 
@@ -39,8 +41,11 @@ ActFormat act_format(DType type) noexcept {
   }
 }
 
-Plan plan_for(Isa isa, DType type) {
+Plan plan_for(Isa isa, DType type, bool exact_f32 = false) {
   ActFormat format = act_format(type);
+  if (exact_f32 && format != ActFormat::f32)  // f32 activations, f32 arithmetic (Numerics::exact)
+    return {ActFormat::f32, nullptr,
+            pick_isa(isa, &scalar::gemv_exact_kernel, &avx2::gemv_exact_kernel, &avx512::gemv_exact_kernel)(type)};
   if (isa == Isa::avx512 && (type == DType::q4_k || type == DType::q5_k)) format = ActFormat::kquant_nibble_order;
   switch (format) {
     case ActFormat::legacy:
@@ -222,7 +227,7 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
     for (int64_t i = 0; i < m; ++i) std::fill_n(y + i * y_stride, w.n_rows, 0.0f);
     return;
   }
-  const Plan plan = plan_for(isa, w.type);
+  const Plan plan = plan_for(isa, w.type, w.exact_f32);
   if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(w.type));
   const void* const* xs = prepare_x(plan, x, m, x_stride, w.n_cols, w.f16_act_scales, pool, n_threads);
   y_rows.resize(static_cast<size_t>(m));
@@ -232,11 +237,25 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
   run_segments(segments, w.n_cols, pool, n_threads);
 }
 
+#if defined(OLLM_MATMUL_HAS_GEMM)
+namespace {
+// Whether m rows of w go to the prefill GEMM rather than the decode row kernels. The int8 GEMM
+// tiles have SIMD code for AVX-512 only (gemm_int8.cpp; plain C++ elsewhere); on an AVX2-only CPU
+// the decode path's AVX2 integer dot products over the same 8-bit activation blocks are several
+// times faster for prompts (docs/BENCHMARKS.md), so quantized weights stay on it there. The f32
+// GEMM of Numerics::exact (exact_f32) and the float GEMMs have AVX2 code and are kept.
+bool use_gemm(Isa isa, const WeightMatrix& w, int64_t m) noexcept {
+  if (m <= 1 || !gemm_supports(w.type, m)) return false;
+  return w.exact_f32 || int8_format(w.type).unit == 0 || isa == Isa::avx512;
+}
+}  // namespace
+#endif
+
 void matmul(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y, int64_t y_stride,
             ThreadPool& pool, int n_threads) {
 #if defined(OLLM_MATMUL_HAS_GEMM)
-  // gemm_supports(type, m) decides the crossover from the decode path (m rows).
-  if (m > 1 && gemm_supports(w.type, m)) {
+  // use_gemm decides the crossover from the decode path (m rows).
+  if (use_gemm(selected_isa(), w, m)) {
     gemm(w, x, m, x_stride, y, y_stride, pool, n_threads);
     return;
   }
@@ -257,12 +276,13 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
     const WeightMatrix& w = ws[i];
     bool gemm_rows = false;
 #if defined(OLLM_MATMUL_HAS_GEMM)
-    gemm_rows = m > 1 && gemm_supports(w.type, m);
+    gemm_rows = use_gemm(isa, w, m);
 #endif
-    const Plan plan = plan_for(isa, w.type);
+    const Plan plan = plan_for(isa, w.type, w.exact_f32);
     const bool joins = !gemm_rows && plan.kernel != nullptr && w.n_rows > 0 && w.n_cols > 0 &&
                        (shared.empty() || (plan.format == first.format && w.n_cols == ws[shared[0]].n_cols &&
-                                           w.f16_act_scales == ws[shared[0]].f16_act_scales));
+                                           w.f16_act_scales == ws[shared[0]].f16_act_scales &&
+                                           w.exact_f32 == ws[shared[0]].exact_f32));
     if (joins && shared.empty()) first = plan;
     if (joins) kernels.push_back(plan.kernel);
     (joins ? shared : alone).push_back(i);
@@ -321,7 +341,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
   const auto* base = static_cast<const uint8_t*>(experts.data);
   auto expert_matrix = [&](int64_t e) {
     return WeightMatrix{experts.type, base + static_cast<size_t>(e * n) * experts.row_stride, n, k, experts.row_stride,
-                        experts.f16_act_scales};
+                        experts.f16_act_scales, experts.exact_f32};
   };
   std::vector<int64_t> decode_experts, gemm_experts;
   for (int64_t e = 0; e < n_experts; ++e) {
@@ -329,7 +349,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
     if (count == 0) continue;
     bool to_gemm = false;
 #if defined(OLLM_MATMUL_HAS_GEMM)
-    to_gemm = allow_gemm && count > 1 && gemm_supports(experts.type, count);
+    to_gemm = allow_gemm && use_gemm(isa, expert_matrix(e), count);
 #else
     (void)allow_gemm;
 #endif
@@ -337,7 +357,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
   }
 
   if (!decode_experts.empty()) {
-    const Plan plan = plan_for(isa, experts.type);
+    const Plan plan = plan_for(isa, experts.type, experts.exact_f32);
     if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(experts.type));
     const void* const* xs = prepare_x(plan, x, m, x_stride, k, experts.f16_act_scales, pool, n_threads);
     std::vector<const void*> gx(pair.size());

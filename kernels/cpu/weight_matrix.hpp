@@ -20,6 +20,10 @@ struct WeightMatrix {
   // block_q8_0 does (Numerics::llamacpp); false keeps it in f32. A property of the call, not of
   // the weights: a runner sets it on its own copy of this small descriptor.
   bool f16_act_scales = false;
+  // Numerics::exact: quantized weights meet the f32 activations in f32 arithmetic (decode:
+  // matmul_exact.cpp; prefill: weight chunks dequantized to f32, then the f32 GEMM) instead of
+  // 8-bit activation blocks. Also a property of the call.
+  bool exact_f32 = false;
 };
 
 }  // namespace ollm::cpu

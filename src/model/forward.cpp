@@ -34,6 +34,7 @@ void add_bias(float* y, const std::vector<float>& bias, int64_t rows) {
 cpu::WeightMatrix with_numerics(const cpu::WeightMatrix& w, Numerics numerics) {
   cpu::WeightMatrix out = w;
   out.f16_act_scales = numerics == Numerics::llamacpp;
+  out.exact_f32 = numerics == Numerics::exact;
   return out;
 }
 

@@ -28,6 +28,7 @@ const char* numerics_name(Numerics numerics) noexcept {
   switch (numerics) {
     case Numerics::standard: return "standard";
     case Numerics::llamacpp: return "llamacpp";
+    case Numerics::exact: return "exact";
   }
   return "unknown";
 }

@@ -233,6 +233,16 @@ TEST_CASE("C ABI: sampling settings, stop strings, sessions, logits and embeddin
   CHECK(c_llamacpp == cpp_llamacpp.logits(prompt_ids));
   CHECK(c_llamacpp != cpp.logits(prompt_ids));  // the numerics really changed
   ollm_engine_destroy(engine);
+  // Exact numerics through the C options equal the C++ engine's.
+  co.numerics = OLLM_NUMERICS_EXACT;
+  REQUIRE(ollm_engine_create(model, &co, &engine) == OLLM_OK);
+  eo.numerics = ollm::Numerics::exact;
+  ollm::Engine cpp_exact(ollm::Model::load(tiny_gguf), eo);
+  REQUIRE(ollm_engine_logits(engine, prompt_ids.data(), prompt_ids.size(), &logits, &n_floats) == OLLM_OK);
+  CHECK(std::vector<float>(logits, logits + n_floats) == cpp_exact.logits(prompt_ids));
+  ollm_free(logits);
+  ollm_engine_destroy(engine);
+  co.numerics = OLLM_NUMERICS_LLAMACPP;
   co.struct_size = offsetof(ollm_engine_options, numerics);
   REQUIRE(ollm_engine_create(model, &co, &engine) == OLLM_OK);
   REQUIRE(ollm_engine_logits(engine, prompt_ids.data(), prompt_ids.size(), &logits, &n_floats) == OLLM_OK);

@@ -47,6 +47,7 @@ const char* path_name(GemmPath p) {
     case GemmPath::onednn: return "onednn";
     case GemmPath::onednn_bf16: return "onednn_bf16";
     case GemmPath::onednn_dequant: return "onednn_dequant";
+    case GemmPath::exact_dequant: return "exact_dequant";
   }
   return "?";
 }
@@ -173,6 +174,11 @@ TEST_CASE("gemm: float kernels and oneDNN match the float64 reference for F32, F
   for (const DType type : float_types)
     sweep(type, {GemmPath::own_float, GemmPath::own_bf16, GemmPath::onednn, GemmPath::onednn_bf16},
           {1, dtype_traits(type)->block_bytes * 8});
+}
+
+TEST_CASE("gemm: Numerics::exact's dequantize-then-f32 path matches the float64 reference for every quantized type") {
+  // f32 arithmetic on the exactly dequantized weights: the only error is f32 summation order.
+  for (const DType type : int8_types) sweep(type, {GemmPath::exact_dequant}, {1});
 }
 
 TEST_CASE("gemm: the dequantize-then-oneDNN baseline matches the reference") {

@@ -240,6 +240,53 @@ TEST_CASE("matmul: decode path matches a float64 reference for every type, ISA, 
   }
 }
 
+TEST_CASE("matmul: exact_f32 (Numerics::exact) equals the f32 model: the dequantized weights times unrounded activations") {
+  // Unlike the standard path (8-bit activation blocks, ~1e-2), the exact kernels may differ from
+  // the float64 dot product of x with the dequantized rows only by f32 rounding: error relative to
+  // sum |x_j w_j| within a few f32 epsilons (a wrong code or scale is off by far more).
+  cpu::ThreadPool pool(3);
+  for (DType type : all_types) {
+    double worst = 0;
+    for (int64_t k : k_sizes(type)) {
+      for (int64_t n : {1, 17, 67}) {
+        const Weights w = make_weights(type, n, k, static_cast<uint64_t>(k * 31 + n), static_cast<size_t>(n % 3),
+                                       n == 17 ? 5 : 0);
+        cpu::WeightMatrix wm{type, w.data, n, k, w.stride};
+        wm.exact_f32 = true;
+        for (int64_t m : {1, 3, 5, 13}) {  // every tile size of the exact kernels, and several passes
+          const Activations x = make_activations(m, k, static_cast<uint64_t>(m * 11 + k));
+          const std::vector<double> ref = reference(w.dequantized, n, k, x.data, m, x.stride);
+          // sum_j |x_j w_j| per output: f32 rounding is bounded relative to it, not to the
+          // (possibly cancelling) dot product itself.
+          std::vector<double> magnitude(static_cast<size_t>(m * n));
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t r = 0; r < n; ++r)
+              for (int64_t j = 0; j < k; ++j)
+                magnitude[static_cast<size_t>(i * n + r)] +=
+                    std::fabs(static_cast<double>(x.data[i * x.stride + j]) * w.dequantized[static_cast<size_t>(r * k + j)]);
+          for (Isa isa : supported_isas()) {
+            CAPTURE(dtype_name(type));
+            CAPTURE(std::string(cpu::isa_name(isa)));
+            CAPTURE(k);
+            CAPTURE(n);
+            CAPTURE(m);
+            std::vector<float> y(static_cast<size_t>(m * n), poison);
+            cpu::decode_matmul(isa, wm, x.data, m, x.stride, y.data(), n, pool, 3);
+            double err = 0;
+            for (size_t o = 0; o < y.size(); ++o)
+              err = std::max(err, std::isfinite(y[o]) ? std::fabs(y[o] - ref[o]) / magnitude[o]
+                                                      : std::numeric_limits<double>::infinity());
+            // f32 epsilon is 6e-8; a few rounding steps per element of the sum at most.
+            CHECK(err <= 1e-6);
+            worst = std::max(worst, err);
+          }
+        }
+      }
+    }
+    MESSAGE(dtype_name(type) << ": exact_f32 worst error / sum|x w| against the float64 dequantized product " << worst);
+  }
+}
+
 TEST_CASE("matmul: a NaN or infinity in an activation row makes exactly that output row non-finite") {
   // Quantized weights: the activation block becomes a NaN block, so the row is NaN. Float
   // weights: plain IEEE arithmetic, as the float64 reference (inf * w is +-inf, NaN stays NaN).
