@@ -33,12 +33,27 @@ struct ChatTemplateOptions {
   bool jsonl = false;
 };
 
+// Opening a FIFO for reading blocks until a writer comes: only regular files are read by name
+// ("-" is standard input, which may be anything).
+void require_regular_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) throw ollm::Error(ollm::ErrorCode::io, fmt::format("[cli] '{}' does not exist", path));
+  if (ec) throw ollm::Error(ollm::ErrorCode::io, fmt::format("[cli] cannot open '{}': {}", path, ec.message()));
+  if (!fs::is_regular_file(status))
+    throw ollm::Error(ollm::ErrorCode::io, fmt::format("[cli] '{}' is {}, not a regular file", path,
+                                                       fs::is_directory(status) ? "a directory"
+                                                       : fs::is_fifo(status)    ? "a FIFO"
+                                                                                : "a special file"));
+}
+
 std::string read_input(const std::string& path) {
   std::ostringstream ss;
   if (path == "-") {
     ss << std::cin.rdbuf();
     return ss.str();
   }
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ollm::Error(ollm::ErrorCode::io, fmt::format("[cli] cannot open '{}'", path));
   ss << in.rdbuf();
@@ -50,7 +65,10 @@ ollm::ChatTemplateConfig load_config(const ChatTemplateOptions& opt) {
   if (sources != 1)
     throw ollm::Error(ollm::ErrorCode::invalid_argument,
                       "[cli] give exactly one of --tokenizer-config, -m/--model or --template-file");
-  if (!opt.tokenizer_config.empty()) return ollm::read_chat_template_config_file(opt.tokenizer_config);
+  if (!opt.tokenizer_config.empty()) {
+    require_regular_file(opt.tokenizer_config);
+    return ollm::read_chat_template_config_file(opt.tokenizer_config);
+  }
   if (!opt.template_file.empty()) {
     ollm::ChatTemplateConfig c;
     c.templates.emplace_back("default", read_input(opt.template_file));
@@ -61,6 +79,7 @@ ollm::ChatTemplateConfig load_config(const ChatTemplateOptions& opt) {
     const fs::path config = model / "tokenizer_config.json";
     if (!fs::exists(config))
       throw ollm::Error(ollm::ErrorCode::not_found, fmt::format("[cli] {} has no tokenizer_config.json", model.string()));
+    require_regular_file(config.string());
     return ollm::read_chat_template_config_file(config);
   }
   const auto gguf = ollm::GgufFile::open(model);
@@ -111,6 +130,7 @@ int run_jsonl(const ChatTemplateOptions& opt, TemplateCache& templates) {
   std::istream* in = &std::cin;
   std::ifstream file;
   if (!opt.messages_file.empty() && opt.messages_file != "-") {
+    require_regular_file(opt.messages_file);
     file.open(opt.messages_file, std::ios::binary);
     if (!file) throw ollm::Error(ollm::ErrorCode::io, fmt::format("[cli] cannot open '{}'", opt.messages_file));
     in = &file;

@@ -1,7 +1,10 @@
 // `ollm inspect MODEL [--json] [--full-arrays]`: metadata, hyper-parameters and tensor table of a
-// GGUF file or Hugging Face directory, read without loading weights.
+// GGUF file or Hugging Face directory, read without loading weights. A file whose values cannot
+// work (a NaN epsilon, a zero RoPE base) is still shown, followed by what is wrong with it, and
+// the command exits 1: inspecting is how one finds out why a model does not load.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -86,7 +89,7 @@ void json_hparams(JsonOut& j, const ollm::HyperParams& hp) {
   j.end_object();
 }
 
-int print_json(const ollm::ModelSpec& spec, const InspectOptions& opt) {
+int print_json(const ollm::ModelSpec& spec, const std::vector<ollm::Error>& problems, const InspectOptions& opt) {
   JsonOut j(std::cout);
   j.begin_object();
   j.key("path").value(spec.path.string());
@@ -129,6 +132,9 @@ int print_json(const ollm::ModelSpec& spec, const InspectOptions& opt) {
     j.end_object();
   }
   j.end_array();
+  j.key("problems").begin_array();
+  for (const auto& p : problems) j.begin_object().key("code").value(ollm::error_code_name(p.code())).key("message").value(p.what()).end_object();
+  j.end_array();
   j.end_object();
   std::cout << '\n';
   return 0;
@@ -168,8 +174,15 @@ Command add_inspect_command(CLI::App& app) {
   cmd->add_flag("--json", opt->json, "Machine-readable output");
   cmd->add_flag("--full-arrays", opt->full_arrays, "Print every element of array values (token lists can be long)");
   return {cmd, [opt] {
-            const auto spec = ollm::read_model_spec(opt->model);
-            return opt->json ? print_json(spec, *opt) : print_text(spec, *opt);
+            std::vector<ollm::Error> problems;
+            const auto spec = ollm::read_model_spec(opt->model, problems);
+            if (opt->json) print_json(spec, problems, *opt);
+            else print_text(spec, *opt);
+            std::cout.flush();
+            std::fflush(stdout);
+            for (const auto& p : problems)
+              fmt::print(stderr, "ollm inspect: invalid ({}): {}\n", ollm::error_code_name(p.code()), p.what());
+            return problems.empty() ? 0 : exit_failure;
           }};
 }
 

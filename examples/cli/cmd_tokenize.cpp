@@ -33,6 +33,11 @@ ollm::Tokenizer load_tokenizer(const TokenizeOptions& opt) {
   namespace fs = std::filesystem;
   if (!opt.tokenizer.empty()) {
     const fs::path json = opt.tokenizer;
+    std::error_code ec;
+    if (fs::is_directory(json, ec))
+      throw ollm::Error(ollm::ErrorCode::invalid_argument,
+                        fmt::format("[cli] --tokenizer '{}' is a directory: pass the tokenizer.json in it, or the "
+                                    "directory with -m", json.string()));
     const fs::path config = json.parent_path() / "tokenizer_config.json";
     return ollm::Tokenizer::from_json_files(json, fs::exists(config) ? config : fs::path{});
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ollm/error.hpp"
 #include "ollm/export.h"
 #include "ollm/gguf.hpp"
 #include "ollm/types.hpp"
@@ -97,7 +98,14 @@ class OLLM_API ModelSpec {
 
 // Reads a GGUF file (or the first of its splits) or a Hugging Face model directory
 // (config.json + model.safetensors or model.safetensors.index.json + tokenizer files).
+// A value that cannot work (an epsilon of NaN or below 0, a RoPE base of 0, head counts that do not
+// divide the hidden size, an untied output projection with no tensor) throws invalid_model_file
+// naming the file and the key.
 OLLM_API ModelSpec read_model_spec(const std::filesystem::path& path);
+// The same, but such problems are appended to `problems` instead of thrown, so that a tool can
+// show what a bad file says beside what is wrong with it (`ollm inspect`). Files that cannot be
+// described at all (malformed, a required key missing) still throw.
+OLLM_API ModelSpec read_model_spec(const std::filesystem::path& path, std::vector<Error>& problems);
 // Throws Error(unsupported) naming the first tensor whose type ollm cannot compute with
 // (IQ2/IQ3/IQ1, TQ, MXFP4, FP8, ...); reading such files works, building a model does not.
 OLLM_API void require_computable_types(const ModelSpec& spec);

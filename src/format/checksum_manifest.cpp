@@ -4,13 +4,18 @@
 
 #include <openssl/evp.h>
 
+#include <unistd.h>
+
 #include <cctype>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <sstream>
 
 #include "format/checksum_cache.hpp"
 #include "util/fail.hpp"
 #include "util/log_internal.hpp"
+#include "util/read_file.hpp"
 
 namespace ollm::format {
 
@@ -18,9 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A FIFO or device in a manifest's place is refused, not waited on.
 ChecksumManifest parse_manifest(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) fail(ErrorCode::io, "[model] cannot read the checksum manifest {}", path.string());
+  std::istringstream in(read_regular_file(path, "model"));
   ChecksumManifest m{path, {}};
   std::string line;
   int number = 0;
@@ -58,17 +63,22 @@ std::optional<ChecksumManifest> find_checksum_manifest(const fs::path& model_pat
 }
 
 std::string sha256_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(ErrorCode::io, "[model] cannot read {} to check its checksum", file.string());
+  // Through a descriptor that is known to be a regular file: a FIFO named by a manifest is
+  // refused instead of blocking the read.
+  uint64_t size = 0;
+  const FileDescriptor fd = open_regular_file(file, "model", size);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     fail(ErrorCode::internal, "[model] OpenSSL could not start a SHA-256 digest");
   std::vector<char> buf(size_t{1} << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      fail(ErrorCode::io, "[model] read error in {} while checking its checksum: {}", file.string(), std::strerror(errno));
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
   }
-  if (in.bad()) fail(ErrorCode::io, "[model] read error in {} while checking its checksum", file.string());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);

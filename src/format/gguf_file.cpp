@@ -8,6 +8,7 @@
 #include "format/mapped_file.hpp"
 #include "ollm/gguf.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 
@@ -105,7 +106,7 @@ GgufFile GgufFile::open(const std::filesystem::path& path) {
     }
     for (auto& t : part.tensors) {
       if (!names.insert(t.name).second)
-        fail(ErrorCode::invalid_model_file, "[gguf] {}: tensor '{}' also appears in an earlier split", file_path.string(), t.name);
+        fail(ErrorCode::invalid_model_file, "[gguf] {}: tensor '{}' also appears in an earlier split", file_path.string(), printable(t.name));
       state->tensors.push_back(std::move(t));
     }
     state->files.push_back(std::move(mapped));

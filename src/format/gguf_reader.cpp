@@ -13,6 +13,7 @@
 #include "format/mapped_file.hpp"
 #include "ollm/gguf.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 namespace {
@@ -171,9 +172,9 @@ void read_metadata(ByteReader& in, ParsedGguf& out, uint64_t n_kv) {
     std::string key = read_string(in, "metadata key");
     if (key.empty()) fail(ErrorCode::invalid_model_file, "{}: metadata entry {} at offset {} has an empty key", in.source(), i, at);
     if (out.metadata.contains(key))
-      fail(ErrorCode::invalid_model_file, "{}: duplicate metadata key '{}' at offset {}", in.source(), key, at);
-    const auto type = read_value_type(in, fmt::format("key '{}'", key));
-    GgufValue value = read_value(in, type, fmt::format("key '{}'", key), 0);
+      fail(ErrorCode::invalid_model_file, "{}: duplicate metadata key '{}' at offset {}", in.source(), printable(key), at);
+    const auto type = read_value_type(in, fmt::format("key '{}'", printable(key)));
+    GgufValue value = read_value(in, type, fmt::format("key '{}'", printable(key)), 0);
     out.metadata.set(std::move(key), std::move(value));
   }
   out.alignment = default_alignment;
@@ -196,31 +197,31 @@ GgufTensorInfo read_tensor_info(ByteReader& in, uint32_t split) {
   if (t.name.empty()) fail(ErrorCode::invalid_model_file, "{}: tensor at offset {} has an empty name", in.source(), at);
   const auto n_dims = in.read<uint32_t>("tensor dimension count");
   if (n_dims == 0 || n_dims > max_dims)
-    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' has {} dimensions (1 to {} supported)", in.source(), t.name, n_dims, max_dims);
+    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' has {} dimensions (1 to {} supported)", in.source(), printable(t.name), n_dims, max_dims);
   int64_t elements = 1;
   for (uint32_t d = 0; d < n_dims; ++d) {
     const auto dim = in.read<uint64_t>("tensor dimension");
-    if (dim == 0) fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} is 0", in.source(), t.name, d);
+    if (dim == 0) fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} is 0", in.source(), printable(t.name), d);
     if (dim > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(elements, static_cast<int64_t>(dim), &elements))
       fail(ErrorCode::invalid_model_file, "{}: tensor '{}' dimension {} of {} overflows the int64 element count",
-           in.source(), t.name, d, dim);
+           in.source(), printable(t.name), d, dim);
     t.dims.push_back(static_cast<int64_t>(dim));
   }
   const auto type_id = in.read<uint32_t>("tensor type");
   const auto type = dtype_from_ggml_id(type_id);
-  if (!type) fail(ErrorCode::invalid_model_file, "{}: tensor '{}' has unknown type id {}", in.source(), t.name, type_id);
+  if (!type) fail(ErrorCode::invalid_model_file, "{}: tensor '{}' has unknown type id {}", in.source(), printable(t.name), type_id);
   t.type = *type;
   const auto traits = *dtype_traits(t.type);
   if (t.dims[0] % traits.block_elements != 0)
     fail(ErrorCode::invalid_model_file, "{}: tensor '{}' rows of {} elements are not a multiple of the {} block size {}",
-         in.source(), t.name, t.dims[0], traits.name, traits.block_elements);
+         in.source(), printable(t.name), t.dims[0], traits.name, traits.block_elements);
   // Both products can wrap for large dims (2^62 F64 elements are 2^65 bytes): checked, or n_bytes
   // could come out small and pass the bounds checks while element_count() stays huge.
   uint64_t row_bytes = 0;
   const uint64_t rows = static_cast<uint64_t>(elements / t.dims[0]);
   if (__builtin_mul_overflow(static_cast<uint64_t>(t.dims[0]) / traits.block_elements, uint64_t{traits.block_bytes}, &row_bytes) ||
       __builtin_mul_overflow(row_bytes, rows, &t.n_bytes))
-    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' ({} [{}]) byte size overflows 64 bits", in.source(), t.name,
+    fail(ErrorCode::invalid_model_file, "{}: tensor '{}' ({} [{}]) byte size overflows 64 bits", in.source(), printable(t.name),
          traits.name, fmt::join(t.dims, ", "));
   t.offset = in.read<uint64_t>("tensor data offset");
   return t;
@@ -237,13 +238,13 @@ void place_tensors(ByteReader& in, ParsedGguf& out) {
   for (auto& t : out.tensors) {
     if (t.offset % out.alignment != 0)
       fail(ErrorCode::invalid_model_file, "{}: tensor '{}' data offset {} is not a multiple of the alignment {}",
-           in.source(), t.name, t.offset, out.alignment);
+           in.source(), printable(t.name), t.offset, out.alignment);
     const uint64_t available = file_size - data_start;
     if (t.offset > available || t.n_bytes > available - t.offset)
       // Relative offset and section start apart: their sum can wrap for a hostile offset.
       fail(ErrorCode::invalid_model_file,
            "{}: tensor '{}' data ({} bytes at offset {} of the data section, which starts at {}) lies past the end of "
-           "the file ({} bytes)", in.source(), t.name, t.n_bytes, t.offset, data_start, file_size);
+           "the file ({} bytes)", in.source(), printable(t.name), t.n_bytes, t.offset, data_start, file_size);
   }
   std::vector<size_t> order(out.tensors.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -254,7 +255,7 @@ void place_tensors(ByteReader& in, ParsedGguf& out) {
     const auto& cur = out.tensors[order[i]];
     if (prev.offset + prev.n_bytes > cur.offset)
       fail(ErrorCode::invalid_model_file, "{}: tensor '{}' data [{}, +{}) overlaps tensor '{}' at {}", in.source(),
-           prev.name, prev.offset, prev.n_bytes, cur.name, cur.offset);
+           printable(prev.name), prev.offset, prev.n_bytes, printable(cur.name), cur.offset);
   }
 }
 
@@ -275,7 +276,7 @@ ParsedGguf parse_gguf_bytes(std::span<const uint8_t> bytes, std::string_view sou
   }
   for (size_t i = 0; i < out.tensors.size(); ++i) {
     if (!seen.emplace(out.tensors[i].name, i).second)
-      fail(ErrorCode::invalid_model_file, "{}: duplicate tensor name '{}'", source, out.tensors[i].name);
+      fail(ErrorCode::invalid_model_file, "{}: duplicate tensor name '{}'", source, printable(out.tensors[i].name));
   }
   place_tensors(in, out);
   for (auto& t : out.tensors) t.data = bytes.subspan(out.data_offset + t.offset, t.n_bytes);

@@ -3,6 +3,7 @@
 
 #include "ollm/gguf.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 
@@ -42,7 +43,7 @@ bool GgufValue::is_integer() const noexcept {
 
 namespace {
 [[noreturn]] void wrong_type(std::string_view what, GgufValueType actual, std::string_view wanted) {
-  fail(ErrorCode::invalid_model_file, "[gguf] '{}' is {}, expected {}", what, gguf_value_type_name(actual), wanted);
+  fail(ErrorCode::invalid_model_file, "[gguf] '{}' is {}, expected {}", printable(what), gguf_value_type_name(actual), wanted);
 }
 }  // namespace
 
@@ -50,7 +51,7 @@ int64_t GgufValue::to_int64(std::string_view what) const {
   if (!is_integer()) wrong_type(what, type(), "an integer");
   if (const auto* u = std::get_if<uint64_t>(&storage_)) {
     if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      fail(ErrorCode::invalid_model_file, "[gguf] '{}' = {} does not fit in int64", what, *u);
+      fail(ErrorCode::invalid_model_file, "[gguf] '{}' = {} does not fit in int64", printable(what), *u);
     return static_cast<int64_t>(*u);
   }
   return std::visit(
@@ -65,7 +66,7 @@ int64_t GgufValue::to_int64(std::string_view what) const {
 uint64_t GgufValue::to_uint64(std::string_view what) const {
   if (const auto* u = std::get_if<uint64_t>(&storage_)) return *u;
   const int64_t v = to_int64(what);
-  if (v < 0) fail(ErrorCode::invalid_model_file, "[gguf] '{}' = {} is negative, expected a count", what, v);
+  if (v < 0) fail(ErrorCode::invalid_model_file, "[gguf] '{}' = {} is negative, expected a count", printable(what), v);
   return static_cast<uint64_t>(v);
 }
 
@@ -99,7 +100,7 @@ const GgufValue* GgufMetadata::find(std::string_view key) const noexcept {
 
 const GgufValue& GgufMetadata::at(std::string_view key) const {
   if (const auto* v = find(key)) return *v;
-  fail(ErrorCode::not_found, "[gguf] metadata key '{}' is missing", key);
+  fail(ErrorCode::not_found, "[gguf] metadata key '{}' is missing", printable(key));
 }
 
 void GgufMetadata::set(std::string key, GgufValue value) {

@@ -7,9 +7,12 @@
 #include <array>
 #include <cmath>
 
+#include "format/hparam_ranges.hpp"
 #include "format/json.hpp"
 #include "format/mapped_file.hpp"
+#include "format/model_spec_internal.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 namespace {
@@ -74,12 +77,25 @@ const Family& family_of(std::string_view architecture) {
   fail(ErrorCode::internal, "[hf] no defaults for architecture '{}'", architecture);
 }
 
+}  // namespace
+
+const std::string& known_architectures_list() {
+  static const std::string list = [] {
+    std::string out;
+    for (const auto& f : families) out += (out.empty() ? "" : ", ") + std::string(f.architecture);
+    return out;
+  }();
+  return list;
+}
+
+namespace {
+
 // Typed access to one config object. `prefix` ("text_config.") makes messages name the full key.
 // Null values count as absent: transformers writes null for "not set" (sliding_window, head_dim).
 class Keys {
  public:
-  Keys(simdjson::dom::object object, std::string prefix, const std::string& source)
-      : object_(object), prefix_(std::move(prefix)), source_(source) {}
+  Keys(simdjson::dom::object object, std::string prefix, const std::string& source, const SpecProblems& problems)
+      : object_(object), prefix_(std::move(prefix)), source_(source), problems_(problems) {}
 
   // The raw value, null included.
   std::optional<simdjson::dom::element> raw(std::string_view key) const { return json_find(object_, key); }
@@ -106,12 +122,25 @@ class Keys {
     if (!value) return std::nullopt;
     return json_number(*value, name(key), source_);
   }
-  // Absent: the family default; null: off (0); otherwise the number.
-  double nullable_f64(std::string_view key, double fallback) const {
+  // f64() of a value that must lie in `range`; one outside it is a problem naming the key.
+  std::optional<double> real(std::string_view key, const RealRange& range) const {
+    const auto value = f64(key);
+    if (value && !range.contains(*value)) out_of_range(key, *value, range);
+    return value;
+  }
+  // Absent: the family default; null: off (0); otherwise a number in `range`.
+  double nullable_real(std::string_view key, double fallback, const RealRange& range) const {
     const auto value = raw(key);
     if (!value) return fallback;
-    return value->is_null() ? 0.0 : json_number(*value, name(key), source_);
+    if (value->is_null()) return 0.0;
+    const double v = json_number(*value, name(key), source_);
+    if (!range.contains(v)) out_of_range(key, v, range);
+    return v;
   }
+  void out_of_range(std::string_view key, double value, const RealRange& range) const {
+    problems_.add(ErrorCode::invalid_model_file, "{}: '{}' is {}, expected {}", source_, name(key), value, range.expected);
+  }
+  const SpecProblems& problems() const { return problems_; }
   std::optional<bool> boolean(std::string_view key) const {
     const auto value = find(key);
     if (!value) return std::nullopt;
@@ -143,10 +172,12 @@ class Keys {
   simdjson::dom::object object_;
   std::string prefix_;
   const std::string& source_;
+  const SpecProblems& problems_;
 };
 
 std::string_view architecture_of(simdjson::dom::object root, const std::string& source, std::string& hf_name) {
-  const Keys keys(root, "", source);
+  const SpecProblems throwing(nullptr);
+  const Keys keys(root, "", source, throwing);
   if (const auto archs = keys.find("architectures")) {
     const auto list = json_array(*archs, "architectures", source);
     if (list.size() > 0) {
@@ -159,8 +190,9 @@ std::string_view architecture_of(simdjson::dom::object root, const std::string& 
   if (hf_name.empty())
     fail(ErrorCode::invalid_model_file, "{}: neither 'architectures' nor 'model_type' names the architecture", source);
   if (const auto arch = normalised_hf_architecture(hf_name)) return *arch;
-  fail(ErrorCode::unsupported, "{}: architecture '{}'{} is not supported", source, hf_name,
-       model_type.empty() || model_type == hf_name ? std::string() : fmt::format(" (model_type '{}')", model_type));
+  fail(ErrorCode::unsupported, "{}: architecture '{}'{} is not supported (ollm reads {})", source, printable(hf_name),
+       model_type.empty() || model_type == hf_name ? std::string() : fmt::format(" (model_type '{}')", printable(model_type)),
+       known_architectures_list());
 }
 
 std::string normalised_rope_type(std::string_view type, const std::string& key, const std::string& source) {
@@ -168,7 +200,7 @@ std::string normalised_rope_type(std::string_view type, const std::string& key, 
   if (type == "su") return "longrope";  // early Phi-3 configs
   for (const std::string_view known : {"linear", "dynamic", "yarn", "longrope", "llama3"})
     if (type == known) return std::string(type);
-  fail(ErrorCode::unsupported, "{}: '{}' is '{}', a RoPE scaling ollm does not support", source, key, type);
+  fail(ErrorCode::unsupported, "{}: '{}' is '{}', a RoPE scaling ollm does not support", source, key, printable(type));
 }
 
 // rope_scaling (v4) or one rope_parameters entry (v5): same fields, "type" or "rope_type".
@@ -179,13 +211,17 @@ void read_rope_scaling(const Keys& rs, RopeScaling& out) {
       break;
     }
   }
-  out.factor = rs.f64("factor").value_or(1.0);
+  out.factor = rs.real("factor", positive_range).value_or(1.0);
   out.original_context = rs.u32("original_max_position_embeddings", 0);
-  out.low_freq_factor = rs.f64("low_freq_factor").value_or(0.0);
-  out.high_freq_factor = rs.f64("high_freq_factor").value_or(0.0);
-  out.attention_factor = rs.f64("attention_factor").value_or(0.0);
-  out.beta_fast = rs.f64("beta_fast").value_or(0.0);
-  out.beta_slow = rs.f64("beta_slow").value_or(0.0);
+  out.low_freq_factor = rs.real("low_freq_factor", positive_range).value_or(0.0);
+  out.high_freq_factor = rs.real("high_freq_factor", positive_range).value_or(0.0);
+  // llama3 scaling interpolates between the two wavelengths: (x - low) / (high - low).
+  if (out.low_freq_factor > 0 && out.high_freq_factor > 0 && !(out.high_freq_factor > out.low_freq_factor))
+    rs.problems().add(ErrorCode::invalid_model_file, "{}: '{}' {} must be greater than '{}' {}", rs.source(),
+                      rs.name("high_freq_factor"), out.high_freq_factor, rs.name("low_freq_factor"), out.low_freq_factor);
+  out.attention_factor = rs.real("attention_factor", off_or_positive_range).value_or(0.0);
+  out.beta_fast = rs.real("beta_fast", off_or_positive_range).value_or(0.0);
+  out.beta_slow = rs.real("beta_slow", off_or_positive_range).value_or(0.0);
 }
 
 void read_rope(const Keys& keys, const Family& family, HyperParams& hp) {
@@ -194,29 +230,29 @@ void read_rope(const Keys& keys, const Family& family, HyperParams& hp) {
   double partial = keys.f64("partial_rotary_factor").value_or(1.0);
   if (const auto params = keys.object("rope_parameters")) {
     // transformers v5. Gemma 3 keys it by layer type; the others hold one set.
-    const Keys p(*params, keys.name("rope_parameters."), keys.source());
+    const Keys p(*params, keys.name("rope_parameters."), keys.source(), keys.problems());
     const auto full = p.object("full_attention");
     const auto local = p.object("sliding_attention");
     if (full || local) {
       if (full) {
-        const Keys f(*full, p.name("full_attention."), keys.source());
-        hp.rope_base = f.f64("rope_theta").value_or(hp.rope_base);
+        const Keys f(*full, p.name("full_attention."), keys.source(), keys.problems());
+        hp.rope_base = f.real("rope_theta", positive_range).value_or(hp.rope_base);
         read_rope_scaling(f, hp.rope_scaling);
       }
       if (local) {
-        const Keys l(*local, p.name("sliding_attention."), keys.source());
-        hp.rope_base_local = l.f64("rope_theta").value_or(hp.rope_base_local);
+        const Keys l(*local, p.name("sliding_attention."), keys.source(), keys.problems());
+        hp.rope_base_local = l.real("rope_theta", positive_range).value_or(hp.rope_base_local);
       }
     } else {
-      hp.rope_base = p.f64("rope_theta").value_or(hp.rope_base);
+      hp.rope_base = p.real("rope_theta", positive_range).value_or(hp.rope_base);
       partial = p.f64("partial_rotary_factor").value_or(partial);
       read_rope_scaling(p, hp.rope_scaling);
     }
   } else {
-    hp.rope_base = keys.f64("rope_theta").value_or(hp.rope_base);
-    hp.rope_base_local = keys.f64("rope_local_base_freq").value_or(hp.rope_base_local);
+    hp.rope_base = keys.real("rope_theta", positive_range).value_or(hp.rope_base);
+    hp.rope_base_local = keys.real("rope_local_base_freq", positive_range).value_or(hp.rope_base_local);
     if (const auto scaling = keys.object("rope_scaling"))
-      read_rope_scaling(Keys(*scaling, keys.name("rope_scaling."), keys.source()), hp.rope_scaling);
+      read_rope_scaling(Keys(*scaling, keys.name("rope_scaling."), keys.source(), keys.problems()), hp.rope_scaling);
   }
   // Phi-3 longrope keeps the pre-extension context at the top level.
   if (hp.rope_scaling.original_context == 0) hp.rope_scaling.original_context = keys.u32("original_max_position_embeddings", 0);
@@ -274,7 +310,7 @@ std::optional<std::string_view> normalised_hf_architecture(std::string_view hf_n
   return std::nullopt;
 }
 
-HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name) {
+HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name, const SpecProblems& problems) {
   const std::string source = fmt::format("[hf] {}", name);
   const auto doc = JsonDocument::parse(bytes, source);
   const auto root = json_object(doc.root(), "config", source);
@@ -284,13 +320,13 @@ HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name) 
   HfConfig out;
   out.architecture = std::string(architecture_of(root, source, out.hf_architecture));
   const Family& family = family_of(out.architecture);
-  const Keys top(root, "", source);
+  const Keys top(root, "", source, problems);
 
   // Gemma 3 multimodal: the language model's hyper-parameters live in text_config.
   std::optional<Keys> nested;
   if (const auto text = out.architecture == "gemma3" ? top.object("text_config") : std::nullopt) {
     json_require_unique_keys(*text, "'text_config'", source);
-    nested.emplace(*text, "text_config.", source);
+    nested.emplace(*text, "text_config.", source, problems);
   } else if (out.hf_architecture == "Gemma3ForConditionalGeneration") {
     fail(ErrorCode::invalid_model_file, "{}: required key 'text_config' is missing", source);
   }
@@ -318,12 +354,26 @@ HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name) 
   if (hp.n_heads == 0 || hp.n_kv_heads == 0 || hp.n_heads % hp.n_kv_heads != 0)
     fail(ErrorCode::invalid_model_file, "{}: {} attention heads cannot be grouped over {} KV heads", source, hp.n_heads,
          hp.n_kv_heads);
-  hp.head_dim = keys.u32("head_dim", family.head_dim != 0 ? family.head_dim : hp.hidden_size / hp.n_heads);
+  if (const auto head_dim = keys.u32("head_dim")) {
+    hp.head_dim = *head_dim;
+  } else if (family.head_dim != 0) {
+    hp.head_dim = family.head_dim;
+  } else {
+    // transformers derives it as hidden_size // num_attention_heads; a remainder means the
+    // projections cannot have the shapes the config implies.
+    hp.head_dim = hp.hidden_size / hp.n_heads;
+    if (hp.hidden_size % hp.n_heads != 0)
+      problems.add(ErrorCode::invalid_model_file,
+                   "{}: hidden size {} is not divisible by {} heads ('{}', '{}'; there is no '{}' to give the head size)",
+                   source, hp.hidden_size, hp.n_heads, keys.name("hidden_size"), keys.name("num_attention_heads"),
+                   keys.name("head_dim"));
+  }
   if (hp.head_dim == 0) fail(ErrorCode::invalid_model_file, "{}: '{}' is 0", source, keys.name("head_dim"));
   hp.head_dim_v = hp.head_dim;
   hp.context_length = keys.u32("max_position_embeddings", family.context_length);
   read_rope(keys, family, hp);
-  hp.norm_eps = keys.f64("rms_norm_eps").value_or(keys.f64("layer_norm_eps").value_or(family.norm_eps));
+  hp.norm_eps = keys.find("rms_norm_eps") ? *keys.real("rms_norm_eps", norm_eps_range)
+                                          : keys.real("layer_norm_eps", norm_eps_range).value_or(family.norm_eps);
   read_sliding_window(keys, family, hp);
 
   // Gemma 3 multimodal configs may keep tie_word_embeddings at the top level only.
@@ -342,15 +392,22 @@ HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name) 
     if (const auto dense = keys.find("mlp_only_layers"); dense && json_array(*dense, "mlp_only_layers", source).size() > 0)
       fail(ErrorCode::unsupported, "{}: 'mlp_only_layers' (dense layers in a MoE model) is not supported", source);
   }
-  hp.attn_logit_softcap = keys.nullable_f64("attn_logit_softcapping", family.attn_softcap);
-  hp.final_logit_softcap = keys.nullable_f64("final_logit_softcapping", family.final_softcap);
-  hp.query_pre_attn_scalar = keys.f64("query_pre_attn_scalar").value_or(family.query_pre_attn_scalar);
+  // transformers divides by a soft-cap that is not null, and scales by query_pre_attn_scalar**-0.5.
+  hp.attn_logit_softcap = keys.nullable_real("attn_logit_softcapping", family.attn_softcap, positive_range);
+  hp.final_logit_softcap = keys.nullable_real("final_logit_softcapping", family.final_softcap, positive_range);
+  hp.query_pre_attn_scalar = keys.real("query_pre_attn_scalar", positive_range).value_or(family.query_pre_attn_scalar);
   return out;
 }
 
-HfConfig read_hf_config(const std::filesystem::path& path) {
-  const MappedFile file(path);
-  return parse_hf_config(file.bytes(), path.string());
+HfConfig parse_hf_config(std::span<const uint8_t> bytes, std::string_view name) {
+  return parse_hf_config(bytes, name, SpecProblems(nullptr));
 }
+
+HfConfig read_hf_config(const std::filesystem::path& path, const SpecProblems& problems) {
+  const MappedFile file(path);
+  return parse_hf_config(file.bytes(), path.string(), problems);
+}
+
+HfConfig read_hf_config(const std::filesystem::path& path) { return read_hf_config(path, SpecProblems(nullptr)); }
 
 }  // namespace ollm

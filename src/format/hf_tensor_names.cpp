@@ -2,6 +2,7 @@
 // gguf-py's TensorNameMap by tests/unit/test_model_spec_hf.cpp (fixture from make_hf_fixtures.py).
 #include "format/hf_tensor_names.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -102,6 +103,41 @@ std::optional<std::string> decoder_block_name(std::string_view arch, std::string
   return std::nullopt;
 }
 
+template <size_t N>
+std::optional<std::string_view> reverse_lookup(const std::array<Rename, N>& table, std::string_view to) {
+  for (const auto& r : table)
+    if (r.to == to) return r.from;
+  return std::nullopt;
+}
+
+// "attn_q" inside a decoder block → "self_attn.q_proj" for `arch`.
+std::optional<std::string> decoder_block_source(std::string_view arch, std::string_view rest) {
+  const bool gemma = arch == "gemma2" || arch == "gemma3";
+  const bool mixtral = arch == "mixtral";
+  // Where the forward table has several sources for one name, the family decides.
+  if (rest == "ffn_up" && arch == "phi3") return "mlp.gate_up_proj";
+  if (rest == "ffn_gate_inp") return std::string(mixtral ? "block_sparse_moe.gate" : "mlp.gate");
+  if (rest.ends_with("_exps")) {
+    for (const auto& r : decoder_block)
+      if (r.to == rest && r.from.starts_with("block_sparse_moe.") == mixtral) return std::string(r.from);
+    return std::nullopt;
+  }
+  if (auto from = gemma ? reverse_lookup(gemma_norms, rest) : reverse_lookup(llama_norms, rest)) return std::string(*from);
+  if (auto from = reverse_lookup(decoder_block, rest)) return std::string(*from);
+  // One expert: "ffn_gate.3".
+  const size_t dot = rest.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::string_view kind = rest.substr(0, dot);
+  const std::string_view expert = rest.substr(dot + 1);
+  if (expert.empty() || expert.size() > 9 ||
+      !std::all_of(expert.begin(), expert.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const auto& layout = expert_layouts[mixtral ? 0 : 1];
+  if (auto from = reverse_lookup(layout.names, kind))
+    return std::string(layout.prefix) + std::string(expert) + "." + std::string(*from);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> hf_tensor_gguf_name(std::string_view architecture, std::string_view hf_name) {
@@ -152,6 +188,34 @@ std::optional<std::string> hf_tensor_gguf_name(std::string_view architecture, st
   out += *mapped;
   out += suffix;
   return out;
+}
+
+std::optional<std::string> hf_tensor_source_name(std::string_view architecture, std::string_view gguf_name) {
+  std::string_view base = gguf_name;
+  std::string_view suffix;
+  for (const std::string_view s : {".weight", ".bias"}) {
+    if (base.ends_with(s)) {
+      suffix = s;
+      base.remove_suffix(s.size());
+      break;
+    }
+  }
+  if (suffix.empty()) return std::nullopt;
+  const bool bert = architecture == "bert";
+  if (auto from = bert ? reverse_lookup(bert_globals, base) : reverse_lookup(decoder_globals, base))
+    return std::string(*from) + std::string(suffix);
+  std::string_view rest = base;
+  if (!consume(rest, "blk.")) return std::nullopt;
+  const auto layer = consume_index(rest);
+  if (!layer) return std::nullopt;
+  std::optional<std::string> from;
+  if (bert) {
+    if (auto f = reverse_lookup(bert_block, rest)) from = std::string(*f);
+  } else {
+    from = decoder_block_source(architecture, rest);
+  }
+  if (!from) return std::nullopt;
+  return std::string(bert ? "encoder.layer." : "model.layers.") + std::string(*layer) + "." + *from + std::string(suffix);
 }
 
 }  // namespace ollm

@@ -24,4 +24,10 @@ namespace ollm {
 // x * (1 + w)). The model layer must apply those when ModelSpec::format is safetensors.
 std::optional<std::string> hf_tensor_gguf_name(std::string_view architecture, std::string_view hf_name);
 
+// The other way, for messages about a tensor a Hugging Face directory lacks: the name a
+// transformers checkpoint of `architecture` gives the GGUF-scheme `gguf_name`
+// ("blk.3.attn_q.weight" → "model.layers.3.self_attn.q_proj.weight"), or nullopt when there is
+// none. hf_tensor_gguf_name() maps the result back to `gguf_name`.
+std::optional<std::string> hf_tensor_source_name(std::string_view architecture, std::string_view gguf_name);
+
 }  // namespace ollm

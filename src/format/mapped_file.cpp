@@ -1,42 +1,29 @@
 // POSIX mmap of model files. An empty file maps to an empty span (mmap refuses length 0).
 #include "format/mapped_file.hpp"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "util/fail.hpp"
+#include "util/read_file.hpp"
 
 namespace ollm {
 
 MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(ErrorCode::io, "[file] cannot open '{}': {}", path.string(), std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail(ErrorCode::io, "[file] cannot stat '{}': {}", path.string(), std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(ErrorCode::io, "[file] '{}' is not a regular file", path.string());
-  }
-  size_ = static_cast<size_t>(st.st_size);
+  // Refuses FIFOs and devices before anything reads from them (see read_file.hpp).
+  uint64_t size = 0;
+  const FileDescriptor fd = open_regular_file(path, "file", size);
+  if (size > SIZE_MAX) fail(ErrorCode::io, "[file] '{}' of {} bytes cannot be mapped", path.string(), size);
+  size_ = static_cast<size_t>(size);
   if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      fail(ErrorCode::io, "[file] cannot map '{}' ({} bytes): {}", path.string(), size_, std::strerror(err));
-    }
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (p == MAP_FAILED)
+      fail(ErrorCode::io, "[file] cannot map '{}' ({} bytes): {}", path.string(), size_, std::strerror(errno));
     data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);  // the mapping stays valid without the descriptor
+  // The descriptor closes here; the mapping stays valid without it.
 }
 
 MappedFile::~MappedFile() {

@@ -37,17 +37,30 @@ void require_computable_types(const ModelSpec& spec) {
   }
 }
 
-ModelSpec read_model_spec(const std::filesystem::path& path) {
+namespace {
+
+ModelSpec read_spec(const std::filesystem::path& path, const SpecProblems& problems) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status))
+  if (status.type() == std::filesystem::file_type::not_found)
     fail(ErrorCode::io, "[model] '{}' does not exist", path.string());
-  if (std::filesystem::is_directory(status)) return model_spec_from_hf_dir(path);
+  // A symbolic link loop, a permission error: the OS's reason, not "does not exist".
+  if (ec) fail(ErrorCode::io, "[model] cannot open '{}': {}", path.string(), ec.message());
+  if (std::filesystem::is_directory(status)) return model_spec_from_hf_dir(path, problems);
   if (path.extension() == ".safetensors")
     fail(ErrorCode::invalid_argument, "[model] '{}' is a bare safetensors file: pass the model directory with its config.json",
          path.string());
+  // A FIFO or device is refused by the open (never read, so never waited on).
   auto file = std::make_shared<const GgufFile>(GgufFile::open(path));
-  return model_spec_from_gguf(std::move(file), path);
+  return model_spec_from_gguf(std::move(file), path, problems);
+}
+
+}  // namespace
+
+ModelSpec read_model_spec(const std::filesystem::path& path) { return read_spec(path, SpecProblems(nullptr)); }
+
+ModelSpec read_model_spec(const std::filesystem::path& path, std::vector<Error>& problems) {
+  return read_spec(path, SpecProblems(&problems));
 }
 
 }  // namespace ollm

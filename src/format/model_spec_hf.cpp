@@ -13,16 +13,16 @@
 #include "format/safetensors.hpp"
 #include "util/fail.hpp"
 #include "util/log_internal.hpp"
+#include "util/read_file.hpp"
 
 namespace ollm {
 namespace {
 
 namespace fs = std::filesystem;
 
-bool is_file(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
+// Present at all: an entry of the wrong type (a directory, a FIFO, a link loop) is then opened
+// and reported as what it is, not as missing.
+bool is_file(const fs::path& path) { return path_entry_exists(path); }
 
 // Index entries name files beside the index; anything else could reach outside the model directory.
 void check_shard_name(std::string_view shard, std::string_view tensor, const std::string& source) {
@@ -75,10 +75,10 @@ std::string directory_name(const fs::path& dir) {
 
 }  // namespace
 
-ModelSpec model_spec_from_hf_dir(const fs::path& dir) {
+ModelSpec model_spec_from_hf_dir(const fs::path& dir, const SpecProblems& problems) {
   const fs::path config_path = dir / "config.json";
   if (!is_file(config_path)) fail(ErrorCode::io, "[hf] '{}' has no config.json", dir.string());
-  const HfConfig config = read_hf_config(config_path);
+  const HfConfig config = read_hf_config(config_path, problems);
 
   const fs::path single = dir / "model.safetensors";
   const fs::path index = dir / "model.safetensors.index.json";
@@ -130,7 +130,14 @@ ModelSpec model_spec_from_hf_dir(const fs::path& dir) {
     }
   }
 
-  spec.hparams.tied_embeddings = config.hparams.tied_embeddings || spec.find_tensor("output.weight") == nullptr;
+  // An untied model without its output projection is a broken download or conversion: tying it
+  // to the embedding would produce some other model's logits.
+  spec.hparams.tied_embeddings = config.hparams.tied_embeddings;
+  if (!spec.hparams.tied_embeddings && !spec.find_tensor("output.weight"))
+    problems.add(ErrorCode::invalid_model_file,
+                 "[hf] {}: 'tie_word_embeddings' is false but no weights file holds 'lm_head.weight' (the output "
+                 "projection)",
+                 config_path.string());
 
   for (const auto& [field, file] : {std::pair{&spec.tokenizer.tokenizer_json, "tokenizer.json"},
                                     std::pair{&spec.tokenizer.tokenizer_config_json, "tokenizer_config.json"},

@@ -1,10 +1,15 @@
 // Binds tensors by their GGUF-scheme names ("blk.3.attn_q.weight") and checks their shapes.
+// Messages speak the file's own language: a Hugging Face tensor by its safetensors name and
+// shape ("lm_head.weight" [32, 16]), a GGUF tensor by its GGUF name and ggml dimension order.
 #include "model/decoder_weights.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/dequantize.hpp"
+#include "format/hf_tensor_names.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm::model {
 namespace {
@@ -17,17 +22,31 @@ class Binder {
 
   const TensorInfo& require(const std::string& name) const {
     const TensorInfo* t = find(name);
-    if (!t)
-      fail(ErrorCode::not_found, "[model] {}: tensor '{}' is missing (architecture {})", spec_.path.string(), name,
+    if (!t) {
+      std::string shown = name;
+      if (hf()) shown = hf_tensor_source_name(spec_.architecture, name).value_or(name);
+      fail(ErrorCode::not_found, "[model] {}: tensor '{}' is missing (architecture {})", spec_.path.string(), shown,
            spec_.architecture);
+    }
     return *t;
   }
 
+  // `want` in ggml order, as TensorInfo::dims.
   void check_dims(const TensorInfo& t, std::initializer_list<int64_t> want) const {
-    if (t.dims.size() != want.size() || !std::equal(want.begin(), want.end(), t.dims.begin()))
-      fail(ErrorCode::invalid_model_file, "[model] {}: tensor '{}' has shape [{}], expected [{}]",
-           spec_.path.string(), t.name, fmt::join(t.dims, ", "), fmt::join(want, ", "));
+    if (t.dims.size() != want.size() || !std::equal(want.begin(), want.end(), t.dims.begin())) {
+      std::vector<int64_t> have(t.dims), expected(want);
+      if (hf()) {  // safetensors shapes list the outermost dimension first
+        std::reverse(have.begin(), have.end());
+        std::reverse(expected.begin(), expected.end());
+      }
+      fail(ErrorCode::invalid_model_file, "[model] {}: tensor '{}' has shape [{}], expected [{}]", spec_.path.string(),
+           shown(t), fmt::join(have, ", "), fmt::join(expected, ", "));
+    }
   }
+
+  // The tensor's name as its file spells it.
+  std::string shown(const TensorInfo& t) const { return printable(hf() ? t.source_name : t.name); }
+  bool hf() const { return spec_.format == ModelFormat::safetensors; }
 
   // A [n_out, n_in] matrix (ggml dims {n_in, n_out}), used in place.
   cpu::WeightMatrix matrix(const std::string& name, int64_t n_out, int64_t n_in) {
@@ -39,7 +58,7 @@ class Binder {
   cpu::WeightMatrix view(const TensorInfo& t, int64_t n_rows, int64_t n_cols) {
     if (!cpu::matmul_supports(t.type))
       fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
-           spec_.path.string(), t.name, dtype_name(t.type));
+           spec_.path.string(), shown(t), dtype_name(t.type));
     const size_t row_bytes = dtype_row_bytes(t.type, n_cols);
     out_.bytes_per_token += row_bytes * static_cast<uint64_t>(n_rows);
     return {t.type, t.data.data(), n_rows, n_cols, row_bytes};
@@ -74,12 +93,12 @@ class Binder {
       check_dims(t, {n_in, n_out});
       if (t.type != first.type)
         fail(ErrorCode::invalid_model_file, "[model] {}: expert tensor '{}' is {} but expert 0 is {}",
-             spec_.path.string(), t.name, dtype_name(t.type), dtype_name(first.type));
+             spec_.path.string(), shown(t), dtype_name(t.type), dtype_name(first.type));
       std::memcpy(block.get() + expert_bytes * static_cast<size_t>(e), t.data.data(), expert_bytes);
     }
     if (!cpu::matmul_supports(first.type))
       fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
-           spec_.path.string(), first.name, dtype_name(first.type));
+           spec_.path.string(), shown(first), dtype_name(first.type));
     cpu::WeightMatrix w{first.type, block.get(), n_out * n_experts, n_in, row_bytes};
     out_.owned.push_back(std::move(block));
     return w;
@@ -91,7 +110,7 @@ class Binder {
     const auto fn = cpu::dequantize_row_fn(t.type);
     if (!fn || (t.type != DType::f32 && t.type != DType::f16 && t.type != DType::bf16))
       fail(ErrorCode::unsupported, "[model] {}: vector tensor '{}' is {}; expected F32, F16 or BF16",
-           spec_.path.string(), t.name, dtype_name(t.type));
+           spec_.path.string(), shown(t), dtype_name(t.type));
     std::vector<float> v(static_cast<size_t>(n));
     fn(t.data.data(), v.data(), n);
     if (offset != 0.0f)
@@ -117,8 +136,8 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
   const TensorInfo& embd = b.require("token_embd.weight");
   b.check_dims(embd, {c.hidden, c.vocab});
   if (!cpu::dequantize_row_fn(embd.type))
-    fail(ErrorCode::unsupported, "[model] {}: token_embd.weight is {}, which cannot be read", spec.path.string(),
-         dtype_name(embd.type));
+    fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which cannot be read", spec.path.string(),
+         b.shown(embd), dtype_name(embd.type));
   w.embedding_type = embd.type;
   w.embedding = embd.data.data();
   w.embedding_row_stride = dtype_row_bytes(embd.type, c.hidden);
@@ -170,7 +189,9 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
   }
   w.output_norm = b.vector("output_norm.weight", c.hidden, off);
   w.rope_freqs = b.optional_vector("rope_freqs.weight", c.rope.rot_dims / 2);
-  if (const TensorInfo* out = b.find("output.weight"); out && !c.tied_embeddings) {
+  // Untied means the file must hold the projection: falling back to the embedding would run a
+  // different model than the one described.
+  if (!c.tied_embeddings) {
     w.output = b.matrix("output.weight", c.vocab, c.hidden);
   } else {
     w.output = b.view(embd, c.vocab, c.hidden);

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "format/hparam_ranges.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm::model {
 namespace {
@@ -61,6 +63,36 @@ cpu::RopeParams make_rope(const ModelSpec& spec, double theta, cpu::RopeLayout l
   return p;
 }
 
+// The readers name the key of a bad value; this catches specs built or edited by hand, where a
+// NaN epsilon or a zero RoPE base would otherwise run and produce NaN logits.
+void check_real_hparams(const ModelSpec& spec) {
+  const auto& hp = spec.hparams;
+  const auto& rs = hp.rope_scaling;
+  const struct {
+    std::string_view field;
+    double value;
+    const RealRange& range;
+  } checks[] = {
+      {"norm_eps", hp.norm_eps, norm_eps_range},
+      {"rope_base", hp.rope_base, positive_range},
+      {"rope_base_local", hp.rope_base_local, off_or_positive_range},
+      {"rope_scaling.factor", rs.factor, positive_range},
+      {"rope_scaling.low_freq_factor", rs.low_freq_factor, off_or_positive_range},
+      {"rope_scaling.high_freq_factor", rs.high_freq_factor, off_or_positive_range},
+      {"rope_scaling.attention_factor", rs.attention_factor, off_or_positive_range},
+      {"rope_scaling.beta_fast", rs.beta_fast, off_or_positive_range},
+      {"rope_scaling.beta_slow", rs.beta_slow, off_or_positive_range},
+      {"attn_logit_softcap", hp.attn_logit_softcap, off_or_positive_range},
+      {"final_logit_softcap", hp.final_logit_softcap, off_or_positive_range},
+      {"query_pre_attn_scalar", hp.query_pre_attn_scalar, off_or_positive_range},
+      {"embedding_scale", hp.embedding_scale, off_or_positive_range},
+  };
+  for (const auto& c : checks)
+    if (!c.range.contains(c.value))
+      fail(ErrorCode::invalid_model_file, "[model] {}: hyper-parameter {} is {}, expected {}", spec.path.string(), c.field,
+           c.value, c.range.expected);
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_architectures() {
@@ -77,8 +109,9 @@ DecoderConfig make_decoder_config(const ModelSpec& spec) {
                                [&](const FamilyInfo& f) { return f.architecture == spec.architecture; });
   if (it == std::end(family_table))
     fail(ErrorCode::unsupported, "[model] {}: architecture '{}' is not supported (supported: {})",
-         spec.path.string(), spec.architecture, fmt::join(supported_architectures(), ", "));
+         spec.path.string(), printable(spec.architecture), fmt::join(supported_architectures(), ", "));
   const Family family = it->family;
+  check_real_hparams(spec);
   const auto& hp = spec.hparams;
   const bool gguf = spec.format == ModelFormat::gguf;
   const std::string& where = spec.path.string();

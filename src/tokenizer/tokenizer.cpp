@@ -2,13 +2,12 @@
 // post-processor), decoding, vocabulary queries and the streaming detokenizer.
 #include "ollm/tokenizer.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include "ollm/model_spec.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 #include "tokenizer/unicode.hpp"
 #include "util/fail.hpp"
+#include "util/read_file.hpp"
 
 namespace ollm {
 
@@ -135,19 +134,11 @@ namespace {
 constexpr size_t json_padding = 64;  // SIMDJSON_PADDING
 
 std::string read_file(const std::filesystem::path& path, std::string_view what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    fail(ErrorCode::not_found, "[tokenizer] {} '{}' does not exist", what, path.string());
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(ErrorCode::io, "[tokenizer] cannot open {} '{}'", what, path.string());
-  const auto size = static_cast<size_t>(in.tellg());
-  in.seekg(0);
+  // Only a missing entry reads as "does not exist": a symbolic link loop, a directory or a FIFO
+  // reach the open, which names them (and never blocks on a FIFO).
+  if (!path_entry_exists(path)) fail(ErrorCode::not_found, "[tokenizer] {} '{}' does not exist", what, path.string());
   // Zeroed slack after the text lets simdjson parse in place (it reads up to 64 bytes past the end).
-  std::string out(size + json_padding, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(size));
-  if (static_cast<size_t>(in.gcount()) != size) fail(ErrorCode::io, "[tokenizer] cannot read {} '{}'", what, path.string());
-  out.resize(size);
-  return out;
+  return read_regular_file(path, "tokenizer", json_padding);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "tokenizer/gguf_pre_tokenizers.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 namespace {
@@ -44,12 +45,28 @@ std::vector<T> number_array(const GgufMetadata& md, std::string_view key, size_t
   return out;
 }
 
+// A special token id; -1 (also as uint32 0xFFFFFFFF, how llama.cpp writes LLAMA_TOKEN_NULL)
+// means "none". check_special_token_ids() has refused every other id outside the vocabulary.
 std::optional<int32_t> token_id(const GgufMetadata& md, std::string_view key, size_t n) {
   const GgufValue* v = md.find(key);
   if (!v) return std::nullopt;
   const int64_t id = v->to_int64(key);
-  if (id < 0 || static_cast<size_t>(id) >= n) return std::nullopt;  // -1 / out of range: absent
+  if (id < 0 || static_cast<size_t>(id) >= n) return std::nullopt;
   return static_cast<int32_t>(id);
+}
+
+// Every tokenizer.ggml.*_token_id (bos, eos, eot, eom, unknown, seperator, padding, cls, mask,
+// fim_*): an id past the vocabulary used to read as "no such token", which silently dropped BOS.
+// gguf-py's converter skips such ids instead of writing them, so one in a file is corruption.
+void check_special_token_ids(const GgufMetadata& md, size_t n) {
+  for (const auto& [key, value] : md.entries()) {
+    if (!key.starts_with("tokenizer.ggml.") || !key.ends_with("_token_id")) continue;
+    const int64_t id = value.to_int64(key);  // refuses a value that is not an integer, naming the key
+    const bool none = id == -1 || (value.type() == GgufValueType::uint32 && id == int64_t{UINT32_MAX});
+    if (!none && (id < 0 || static_cast<uint64_t>(id) >= n))
+      fail(ErrorCode::invalid_model_file, "[tokenizer] GGUF {} is {}, outside the vocabulary of {} tokens", printable(key), id,
+           n);
+  }
 }
 
 tok::NormalizerPtr replace_spaces() { return tok::make_replace_normalizer(" ", false, std::string(metaspace)); }
@@ -65,6 +82,7 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_gguf(const GgufFile& file)
   const auto types = number_array<int32_t>(md, "tokenizer.ggml.token_type", n, normal);
   const auto scores = number_array<float>(md, "tokenizer.ggml.scores", n, 0.0f);
 
+  check_special_token_ids(md, n);
   auto impl = std::make_shared<Tokenizer::Impl>();
   const auto bos = token_id(md, "tokenizer.ggml.bos_token_id", n);
   const auto eos = token_id(md, "tokenizer.ggml.eos_token_id", n);

@@ -2,8 +2,12 @@
 // with simdjson's DOM parser. Unknown component types fail as `unsupported`, naming the type.
 #include <simdjson.h>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "tokenizer/tokenizer_impl.hpp"
 #include "util/fail.hpp"
+#include "util/printable.hpp"
 
 namespace ollm {
 namespace {
@@ -287,7 +291,22 @@ std::vector<std::pair<std::string, int32_t>> parse_vocab(const JsonReader& j, el
   object o = j.as_object(*v, "model.vocab");
   std::vector<std::pair<std::string, int32_t>> out;
   out.reserve(o.size());
-  for (auto [key, value] : o) out.emplace_back(std::string(key), j.as_id(value, "model.vocab value"));
+  // One id per token and one token per id: a table built from a map with a repeat keeps one of
+  // the two, and text spelled by the other silently vanishes from the encoding.
+  std::unordered_map<int32_t, size_t> entry_of_id;  // id -> index into `out`
+  std::unordered_map<std::string_view, int32_t> by_token;
+  entry_of_id.reserve(o.size());
+  by_token.reserve(o.size());
+  for (auto [key, value] : o) {
+    const int32_t id = j.as_id(value, "model.vocab value");
+    if (const auto [it, fresh] = entry_of_id.emplace(id, out.size()); !fresh)
+      fail(ErrorCode::invalid_model_file, "[tokenizer] {}: model.vocab gives id {} to both '{}' and '{}'", j.source(), id,
+           printable(out[it->second].first), printable(key));
+    if (const auto [it, fresh] = by_token.emplace(key, id); !fresh)
+      fail(ErrorCode::invalid_model_file, "[tokenizer] {}: model.vocab lists '{}' twice (ids {} and {})", j.source(),
+           printable(key), it->second, id);
+    out.emplace_back(std::string(key), id);
+  }
   return out;
 }
 
@@ -410,6 +429,7 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(std::string_view json
   });
 
   if (auto added = j.field(root, "added_tokens")) {
+    std::unordered_map<int32_t, size_t> added_of_id;  // the first added token of each id
     for (element a : j.as_array(*added, "added_tokens")) {
       tok::AddedToken t;
       auto id = j.field(a, "id");
@@ -421,10 +441,25 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(std::string_view json
       t.rstrip = j.get_bool(a, "rstrip", false);
       t.normalized = j.get_bool(a, "normalized", !t.special);
       t.single_word = j.get_bool(a, "single_word", false);
+      if (const auto [it, fresh] = added_of_id.emplace(t.id, impl->added.size()); !fresh) {
+        const tok::AddedToken& other = impl->added[it->second];
+        if (other.content != t.content)
+          fail(ErrorCode::invalid_model_file, "[tokenizer] {}: added_tokens give id {} to both '{}' and '{}'", source, t.id,
+               printable(other.content), printable(t.content));
+      }
       impl->added.push_back(std::move(t));
     }
   }
   impl->finalize();
+
+  // The post-processor's ids go straight into every encoding: one past the vocabulary would index
+  // past the model's embedding table.
+  const size_t vocab = impl->vocab_size();
+  for (const auto* ids : {&impl->post_prefix, &impl->post_suffix})
+    for (const int32_t id : *ids)
+      if (!impl->token_string(id))
+        fail(ErrorCode::invalid_model_file, "[tokenizer] {}: post_processor adds token id {}, which is not in the "
+             "vocabulary of {} tokens", source, id, vocab);
 
   // Named tokens: tokenizer_config.json when given, else what the post-processor adds.
   auto lookup = [&](const std::optional<std::string>& s) -> std::optional<int32_t> {

@@ -117,4 +117,73 @@ echo "$bad  model.gguf" > "$tmp/sum/model.gguf.sha256"
 expect 1 "the file hashes to $good" -- "$ollm" run -m "$tmp/sum/model.gguf" -p hi -n 1
 unset XDG_CACHE_HOME
 
+# Files whose values cannot work: refused naming file and key, exit 1 (the file is at fault, not
+# the command line), and inspect refuses them too (it prints what it read, then the problems).
+# gguf_set FILE OUT KEY TYPE VALUE: a copy of FILE with the scalar KEY (struct TYPE) set to VALUE.
+gguf_set() {
+  python3 - "$@" <<'PY'
+import struct, sys
+src, out, key, fmt, value = sys.argv[1:]
+b = bytearray(open(src, "rb").read())
+k = key.encode()
+i = b.index(struct.pack("<Q", len(k)) + k) + 8 + len(k) + 4  # past the key and its type
+b[i:i + struct.calcsize(fmt)] = struct.pack(fmt, float(value))
+open(out, "wb").write(b)
+PY
+}
+gguf_set "$m" "$tmp/nan_rope.gguf" llama.rope.freq_base "<f" nan
+expect 1 "$tmp/nan_rope.gguf: 'llama.rope.freq_base' is nan, expected a finite number > 0" -- "$ollm" run -m "$tmp/nan_rope.gguf" -p hi -n 1
+expect 1 "$tmp/nan_rope.gguf: 'llama.rope.freq_base' is nan, expected a finite number > 0" -- "$ollm" inspect "$tmp/nan_rope.gguf"
+gguf_set "$m" "$tmp/zero_rope.gguf" llama.rope.freq_base "<f" 0
+expect 1 "'llama.rope.freq_base' is 0, expected a finite number > 0" -- "$ollm" logits -m "$tmp/zero_rope.gguf" --ids 1
+gguf_set "$m" "$tmp/nan_eps.gguf" llama.attention.layer_norm_rms_epsilon "<f" nan
+expect 1 "$tmp/nan_eps.gguf: 'llama.attention.layer_norm_rms_epsilon' is nan, expected a number in (0, 1)" -- "$ollm" run -m "$tmp/nan_eps.gguf" -p hi -n 1
+expect 1 "'llama.attention.layer_norm_rms_epsilon' is nan" -- "$ollm" inspect --json "$tmp/nan_eps.gguf"
+grep -q '"problems": *\[{' "$tmp/out" || { echo "FAIL: inspect --json lists no problems: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+gguf_set "$m" "$tmp/neg_eps.gguf" llama.attention.layer_norm_rms_epsilon "<f" -1
+expect 1 "'llama.attention.layer_norm_rms_epsilon' is -1, expected a number in (0, 1)" -- "$ollm" run -m "$tmp/neg_eps.gguf" -p hi -n 1
+mkdir "$tmp/hfeps"
+cp "$data/models/llama/hf/"* "$tmp/hfeps/"
+sed -i 's/"rms_norm_eps": 1e-05/"rms_norm_eps": -1/' "$tmp/hfeps/config.json"
+expect 1 "$tmp/hfeps/config.json: 'rms_norm_eps' is -1, expected a number in (0, 1)" -- "$ollm" run -m "$tmp/hfeps" -p hi -n 1
+expect 1 "$tmp/hfeps/config.json: 'rms_norm_eps' is -1, expected a number in (0, 1)" -- "$ollm" inspect "$tmp/hfeps"
+# Head counts that do not divide the hidden size (and no head_dim) are named as such.
+mkdir "$tmp/hfheads"
+cp "$data/models/llama/hf/"* "$tmp/hfheads/"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("head_dim"); c["num_attention_heads"]=3; c["num_key_value_heads"]=3; json.dump(c,open(sys.argv[1],"w"))' "$tmp/hfheads/config.json"
+expect 1 "hidden size 256 is not divisible by 3 heads ('hidden_size', 'num_attention_heads'" -- "$ollm" inspect "$tmp/hfheads"
+# tie_word_embeddings false and no lm_head.weight: refused, not silently tied.
+mkdir "$tmp/hfnohead"
+cp "$data/models/llama/hf/"* "$tmp/hfnohead/"
+python3 -c 'import sys; p=sys.argv[1]; b=open(p,"rb").read(); open(p,"wb").write(b.replace(b"\"lm_head.weight\"", b"\"lm_head.unused\"", 1))' "$tmp/hfnohead/model.safetensors"
+expect 1 "'tie_word_embeddings' is false but no weights file holds 'lm_head.weight'" -- "$ollm" inspect "$tmp/hfnohead"
+grep -q "tied embeddings yes" "$tmp/out" && { echo "FAIL: inspect still says tied: $(grep -i tied "$tmp/out")"; failures=$((failures + 1)); }
+expect 1 "'tie_word_embeddings' is false but no weights file holds 'lm_head.weight'" -- "$ollm" run -m "$tmp/hfnohead" -p hi -n 1
+# An architecture the file has no hyper-parameters for is unsupported, and a NUL in it is escaped.
+python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); open(sys.argv[2],"wb").write(b.replace(b"\x05\0\0\0\0\0\0\0llama", b"\x05\0\0\0\0\0\0\0ll\0ma", 1))' "$m" "$tmp/nul_arch.gguf"
+expect 1 "unsupported architecture 'll\x00ma' (general.architecture): the file has no 'll\x00ma.*' hyper-parameters, and ollm reads those of llama," -- "$ollm" inspect "$tmp/nul_arch.gguf"
+
+# Paths of the wrong type: named as what they are, and a FIFO never blocks (timeout: a hang fails).
+mkfifo "$tmp/fifo"
+expect 1 "'$tmp/fifo' is a FIFO, not a regular file" -- timeout 20 "$ollm" inspect "$tmp/fifo"
+expect 1 "'$tmp/fifo' is a FIFO, not a regular file" -- timeout 20 "$ollm" run -m "$tmp/fifo" -p hi
+expect 1 "'$tmp/fifo' is a FIFO, not a regular file" -- timeout 20 "$ollm" tokenize --tokenizer "$tmp/fifo" -p hi
+expect 1 "'$tmp/fifo' is a FIFO, not a regular file" -- timeout 20 "$ollm" chat-template --tokenizer-config "$tmp/fifo" -f "$tmp/fifo"
+mkdir "$tmp/hffifo"
+cp "$data/models/llama/hf/"* "$tmp/hffifo/"
+rm "$tmp/hffifo/tokenizer.json" && mkfifo "$tmp/hffifo/tokenizer.json"
+expect 1 "'$tmp/hffifo/tokenizer.json' is a FIFO, not a regular file" -- timeout 20 "$ollm" run -m "$tmp/hffifo" -p hi
+rm "$tmp/hffifo/config.json" && mkfifo "$tmp/hffifo/config.json"
+expect 1 "'$tmp/hffifo/config.json' is a FIFO, not a regular file" -- timeout 20 "$ollm" inspect "$tmp/hffifo"
+mkdir "$tmp/sumfifo"
+cp "$m" "$tmp/sumfifo/model.gguf"
+mkfifo "$tmp/sumfifo/model.gguf.sha256"
+expect 1 "'$tmp/sumfifo/model.gguf.sha256' is a FIFO, not a regular file" -- timeout 20 "$ollm" run -m "$tmp/sumfifo/model.gguf" -p hi -n 1
+ln -s "$tmp/loop" "$tmp/loop"
+expect 1 "cannot open '$tmp/loop': Too many levels of symbolic links" -- "$ollm" inspect "$tmp/loop"
+expect 1 "cannot open '$tmp/loop': Too many levels of symbolic links" -- "$ollm" tokenize --tokenizer "$tmp/loop" -p hi
+mkdir -p "$tmp/cfgdir/config.json"
+expect 1 "'$tmp/cfgdir/config.json' is a directory, not a regular file" -- "$ollm" inspect "$tmp/cfgdir"
+expect 2 "--tokenizer '$tmp/cfgdir' is a directory: pass the tokenizer.json in it" -- "$ollm" tokenize --tokenizer "$tmp/cfgdir" -p hi
+
 [ "$failures" -eq 0 ]

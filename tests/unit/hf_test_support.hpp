@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,19 @@ inline void write_file(const std::filesystem::path& path, std::string_view conte
   std::ofstream f(path, std::ios::binary);
   f.write(content.data(), static_cast<std::streamsize>(content.size()));
   REQUIRE_MESSAGE(f.good(), "cannot write " << path);
+}
+
+// Replaces the one occurrence of `from` in the file by `to` (same length, so offsets stay valid).
+inline void replace_in_file(const std::filesystem::path& path, std::string_view from, std::string_view to) {
+  REQUIRE(from.size() == to.size());
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = bytes.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, "no '" << from << "' in " << path);
+  REQUIRE_MESSAGE(bytes.find(from, at + 1) == std::string::npos, "'" << from << "' twice in " << path);
+  bytes.replace(at, from.size(), to);
+  in.close();
+  write_file(path, bytes);
 }
 
 // Runs `fn` and checks it throws ollm::Error with exactly this code and message.

@@ -90,9 +90,11 @@ TEST_CASE("architecture names") {
   const auto cfg = parse(llama());
   CHECK(cfg.hf_architecture == "LlamaForCausalLM");
   check_config_error(R"({"architectures":["GPT2LMHeadModel"],"model_type":"gpt2"})", ErrorCode::unsupported,
-                     "[hf] config.json: architecture 'GPT2LMHeadModel' (model_type 'gpt2') is not supported");
+                     "[hf] config.json: architecture 'GPT2LMHeadModel' (model_type 'gpt2') is not supported (ollm reads "
+                     "llama, mistral, mixtral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert)");
   check_config_error(R"({"model_type":"rwkv"})", ErrorCode::unsupported,
-                     "[hf] config.json: architecture 'rwkv' is not supported");
+                     "[hf] config.json: architecture 'rwkv' is not supported (ollm reads llama, mistral, mixtral, qwen2, "
+                     "qwen3, qwen3moe, gemma2, gemma3, phi3, bert)");
   check_config_error(R"({"architectures":[]})", ErrorCode::invalid_model_file,
                      "[hf] config.json: neither 'architectures' nor 'model_type' names the architecture");
   check_config_error(R"({"architectures":"LlamaForCausalLM"})", ErrorCode::invalid_model_file,
@@ -266,4 +268,45 @@ TEST_CASE("malformed configs") {
                      "[hf] config.json: 'model_type' is integer, expected a string");
   // Integral numbers written as floats are accepted.
   CHECK(parse(llama(R"("max_position_embeddings":4096.0)")).hparams.context_length == 4096);
+}
+
+TEST_CASE("real hyper-parameters that cannot work are refused naming the key") {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"("rms_norm_eps":-1)", "'rms_norm_eps' is -1, expected a number in (0, 1)"},
+      {R"("rms_norm_eps":0)", "'rms_norm_eps' is 0, expected a number in (0, 1)"},
+      {R"("rms_norm_eps":2)", "'rms_norm_eps' is 2, expected a number in (0, 1)"},
+      {R"("layer_norm_eps":-1e-5)", "'layer_norm_eps' is -1e-05, expected a number in (0, 1)"},
+      {R"("rope_theta":0)", "'rope_theta' is 0, expected a finite number > 0"},
+      {R"("rope_theta":-10000)", "'rope_theta' is -10000, expected a finite number > 0"},
+      {R"("rope_theta":1e300)", "'rope_theta' is 1e+300, expected a finite number > 0"},
+      {R"("rope_parameters":{"rope_theta":0})", "'rope_parameters.rope_theta' is 0, expected a finite number > 0"},
+      {R"("rope_parameters":{"full_attention":{"rope_theta":-1}})",
+       "'rope_parameters.full_attention.rope_theta' is -1, expected a finite number > 0"},
+      {R"("rope_scaling":{"type":"linear","factor":0})", "'rope_scaling.factor' is 0, expected a finite number > 0"},
+      {R"("rope_scaling":{"type":"yarn","factor":4,"beta_fast":-32})",
+       "'rope_scaling.beta_fast' is -32, expected a finite number >= 0"},
+      {R"("rope_scaling":{"rope_type":"llama3","factor":8,"low_freq_factor":4,"high_freq_factor":1,)"
+       R"("original_max_position_embeddings":8192})",
+       "'rope_scaling.high_freq_factor' 1 must be greater than 'rope_scaling.low_freq_factor' 4"},
+      {R"("final_logit_softcapping":0)", "'final_logit_softcapping' is 0, expected a finite number > 0"},
+      {R"("query_pre_attn_scalar":-256)", "'query_pre_attn_scalar' is -256, expected a finite number > 0"},
+  };
+  for (const auto& [extra, message] : cases) {
+    const std::string json = llama(extra);
+    const std::string want = std::string("[hf] config.json: ") + message;
+    CAPTURE(json);
+    check_config_error(json, ErrorCode::invalid_model_file, want);
+  }
+  // JSON has no NaN: Python's json.dump writes the literal NaN, which is refused as invalid JSON.
+  hf_test::check_error_prefix([] { (void)parse(llama(R"("rms_norm_eps":NaN)")); }, ErrorCode::invalid_model_file,
+                              "[hf] config.json: invalid JSON: ");
+  // A null soft-cap is "off".
+  CHECK(parse(llama(R"("final_logit_softcapping":null)")).hparams.final_logit_softcap == 0.0);
+}
+
+TEST_CASE("a hidden size the heads do not divide is named as such") {
+  check_config_error(llama(R"("num_attention_heads":3)"), ErrorCode::invalid_model_file,
+                     "[hf] config.json: hidden size 16 is not divisible by 3 heads ('hidden_size', 'num_attention_heads'; "
+                     "there is no 'head_dim' to give the head size)");
+  CHECK(parse(llama(R"("num_attention_heads":3,"head_dim":8)")).hparams.head_dim == 8);
 }

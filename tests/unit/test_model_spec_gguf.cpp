@@ -1,6 +1,9 @@
 // GGUF metadata → ModelSpec: normalised hyper-parameters, defaults and the errors for missing keys.
 #include <doctest/doctest.h>
 
+#include <limits>
+
+#include "format/model_spec_internal.hpp"
 #include "ollm/error.hpp"
 #include "ollm/model_spec.hpp"
 
@@ -107,4 +110,107 @@ TEST_CASE("unsupported tensor types are refused by name") {
   CHECK_THROWS_WITH_AS(require_computable_types(spec),
                        "[model] 'test.gguf': tensor 'blk.0.ffn_up.weight' has type IQ2_XXS, which ollm does not support",
                        Error);
+}
+
+namespace {
+
+// The problems a collecting read reports (read_model_spec(path, problems), as `ollm inspect` uses).
+std::vector<std::string> problems_of(const GgufWriter& w) {
+  const auto bytes = w.to_bytes();
+  auto file = std::make_shared<const GgufFile>(GgufFile::parse(bytes, "test.gguf"));
+  std::vector<Error> problems;
+  (void)model_spec_from_gguf(file, "test.gguf", SpecProblems(&problems));
+  std::vector<std::string> out;
+  for (const auto& p : problems) out.emplace_back(p.what());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("real hyper-parameters that cannot work are refused naming the file and the key") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  struct Case {
+    const char* key;
+    float value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"llama.attention.layer_norm_rms_epsilon", nan, "'llama.attention.layer_norm_rms_epsilon' is nan, expected a number in (0, 1)"},
+      {"llama.attention.layer_norm_rms_epsilon", -1.0f, "'llama.attention.layer_norm_rms_epsilon' is -1, expected a number in (0, 1)"},
+      {"llama.attention.layer_norm_rms_epsilon", 0.0f, "'llama.attention.layer_norm_rms_epsilon' is 0, expected a number in (0, 1)"},
+      {"llama.attention.layer_norm_epsilon", -1.0f, "'llama.attention.layer_norm_epsilon' is -1, expected a number in (0, 1)"},
+      {"llama.rope.freq_base", nan, "'llama.rope.freq_base' is nan, expected a finite number > 0"},
+      {"llama.rope.freq_base", 0.0f, "'llama.rope.freq_base' is 0, expected a finite number > 0"},
+      {"llama.rope.freq_base", -10000.0f, "'llama.rope.freq_base' is -10000, expected a finite number > 0"},
+      {"llama.rope.freq_base", std::numeric_limits<float>::infinity(), "'llama.rope.freq_base' is inf, expected a finite number > 0"},
+      {"llama.rope.freq_base_swa", 0.0f, "'llama.rope.freq_base_swa' is 0, expected a finite number > 0"},
+      {"llama.rope.scaling.factor", 0.0f, "'llama.rope.scaling.factor' is 0, expected a finite number > 0"},
+      {"llama.rope.scaling.attn_factor", nan, "'llama.rope.scaling.attn_factor' is nan, expected a finite number >= 0"},
+      {"llama.rope.scaling.yarn_beta_fast", -1.0f, "'llama.rope.scaling.yarn_beta_fast' is -1, expected a finite number >= 0"},
+      {"llama.attn_logit_softcapping", nan, "'llama.attn_logit_softcapping' is nan, expected a finite number >= 0"},
+      {"llama.final_logit_softcapping", -30.0f, "'llama.final_logit_softcapping' is -30, expected a finite number >= 0"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.key);
+    auto w = llama_like();
+    w.set(c.key, c.value);
+    if (std::string_view(c.key) == "llama.attention.layer_norm_epsilon") {
+      // Read only when the RMS key is absent: copy the file without it.
+      GgufWriter v;
+      const auto bytes = w.to_bytes();
+      const auto file = GgufFile::parse(bytes, "x");
+      for (const auto& entry : file.metadata().entries())
+        if (entry.first != "llama.attention.layer_norm_rms_epsilon") v.set(entry.first, entry.second);
+      for (const auto& t : file.tensors()) v.add_tensor(t.name, t.type, t.dims, t.data);
+      w = v;
+    }
+    const std::string want = std::string("[gguf] test.gguf: ") + c.message;
+    CHECK(message_of(w) == want);
+    // A collecting read (ollm inspect) reports the same problem and still describes the file.
+    CHECK(problems_of(w) == std::vector<std::string>{want});
+  }
+  // 0 soft-caps mean "off" in llama.cpp's files, and are accepted.
+  auto off = llama_like();
+  off.set("llama.attn_logit_softcapping", 0.0f);
+  off.set("llama.final_logit_softcapping", 0.0f);
+  CHECK(message_of(off) == "no error");
+}
+
+TEST_CASE("a hidden size the heads do not divide is named as such") {
+  auto w = llama_like();
+  w.set("llama.embedding_length", uint32_t{16});
+  w.set("llama.attention.head_count", uint32_t{3});
+  w.set("llama.attention.head_count_kv", uint32_t{3});
+  CHECK(message_of(w) == "[gguf] test.gguf: hidden size 16 is not divisible by 3 heads ('llama.embedding_length', "
+                         "'llama.attention.head_count'; there is no 'llama.attention.key_length' to give the head size)");
+  // An explicit head size needs no division (Gemma: 640 wide, 4 heads of 256).
+  w.set("llama.attention.key_length", uint32_t{8});
+  std::vector<uint8_t> bytes;
+  CHECK(spec_of(w, bytes).hparams.head_dim == 8);
+}
+
+TEST_CASE("an architecture without hyper-parameters is unsupported, not a missing key") {
+  GgufWriter w;
+  w.set("general.architecture", "x");
+  w.set("tokenizer.ggml.tokens", GgufArray{std::vector<std::string>{"a"}});
+  std::vector<uint8_t> bytes;
+  try {
+    (void)spec_of(w, bytes);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::unsupported);
+    CHECK(std::string(e.what()) ==
+          "[gguf] test.gguf: unsupported architecture 'x' (general.architecture): the file has no 'x.*' hyper-parameters, "
+          "and ollm reads those of llama, mistral, mixtral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert");
+  }
+  // Control characters and a NUL are escaped: the message stays whole.
+  w.set("general.architecture", std::string("x\0y\n", 4));
+  CHECK(message_of(w) ==
+        "[gguf] test.gguf: unsupported architecture 'x\\x00y\\n' (general.architecture): the file has no 'x\\x00y\\n.*' "
+        "hyper-parameters, and ollm reads those of llama, mistral, mixtral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert");
+  // A known architecture missing one key is still reported as that key.
+  GgufWriter partial;
+  partial.set("general.architecture", "llama");
+  partial.set("llama.embedding_length", uint32_t{64});
+  CHECK(message_of(partial) == "[gguf] test.gguf: required key 'llama.block_count' is missing");
 }

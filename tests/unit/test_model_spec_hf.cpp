@@ -1,6 +1,7 @@
 // Hugging Face directories → ModelSpec: a single-file and a sharded fixture compared with what the
 // reference library reads, tensor names compared with gguf-py's TensorNameMap, and the directory errors.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -122,6 +123,80 @@ TEST_CASE("tied embeddings follow the config, or the absence of lm_head") {
                        R"("num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":24,"tie_word_embeddings":true})";
   hf_test::write_file(dir / "config.json", config);
   CHECK(read_model_spec(dir).hparams.tied_embeddings);
+}
+
+TEST_CASE("an untied model without lm_head.weight is refused, not tied") {
+  const auto dir = copy_fixture("tiny_llama", "untied_no_head");  // tie_word_embeddings: false
+  CHECK_FALSE(read_model_spec(dir).hparams.tied_embeddings);
+  // Renamed in place (same length): the header stays valid and no tensor is the output projection.
+  hf_test::replace_in_file(dir / "model.safetensors", "\"lm_head.weight\"", "\"lm_head.unused\"");
+  const std::string want = fmt::format(
+      "[hf] {}: 'tie_word_embeddings' is false but no weights file holds 'lm_head.weight' (the output projection)",
+      (dir / "config.json").string());
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::invalid_model_file, want);
+  // ollm inspect's collecting read describes the file as untied and names the problem.
+  std::vector<Error> problems;
+  const auto spec = read_model_spec(dir, problems);
+  CHECK_FALSE(spec.hparams.tied_embeddings);
+  REQUIRE(problems.size() == 1);
+  CHECK(std::string(problems[0].what()) == want);
+}
+
+TEST_CASE("config.json values that cannot work are refused naming the file and key") {
+  const auto dir = copy_fixture("tiny_llama", "bad_eps");
+  std::string config = R"({"architectures":["LlamaForCausalLM"],"vocab_size":32,"hidden_size":16,"num_hidden_layers":2,)"
+                       R"("num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":24,"rms_norm_eps":-1,)"
+                       R"("rope_theta":0})";
+  hf_test::write_file(dir / "config.json", config);
+  const std::string where = (dir / "config.json").string();
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::invalid_model_file,
+              fmt::format("[hf] {}: 'rope_theta' is 0, expected a finite number > 0", where));
+  std::vector<Error> problems;
+  (void)read_model_spec(dir, problems);
+  REQUIRE(problems.size() == 2);
+  CHECK(std::string(problems[0].what()) == fmt::format("[hf] {}: 'rope_theta' is 0, expected a finite number > 0", where));
+  CHECK(std::string(problems[1].what()) == fmt::format("[hf] {}: 'rms_norm_eps' is -1, expected a number in (0, 1)", where));
+}
+
+TEST_CASE("paths of the wrong type are named as what they are, and never block") {
+  // A config.json that is a directory is not "missing".
+  auto dir = copy_fixture("tiny_llama", "config_dir");
+  fs::remove(dir / "config.json");
+  fs::create_directory(dir / "config.json");
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::io,
+              fmt::format("[file] '{}' is a directory, not a regular file", (dir / "config.json").string()));
+
+  // A FIFO would block the open for reading until a writer came.
+  dir = copy_fixture("tiny_llama", "config_fifo");
+  fs::remove(dir / "config.json");
+  REQUIRE(::mkfifo((dir / "config.json").c_str(), 0600) == 0);
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::io,
+              fmt::format("[file] '{}' is a FIFO, not a regular file", (dir / "config.json").string()));
+  fs::remove(dir / "config.json");
+  fs::remove(dir / "model.safetensors");
+  REQUIRE(::mkfifo((dir / "model.safetensors").c_str(), 0600) == 0);
+  fs::copy_file(hf_test::data_dir / "tiny_llama" / "config.json", dir / "config.json");
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::io,
+              fmt::format("[file] '{}' is a FIFO, not a regular file", (dir / "model.safetensors").string()));
+
+  // A GGUF path that is a FIFO.
+  const auto scratch = hf_test::scratch_dir("fifo_gguf");
+  REQUIRE(::mkfifo((scratch / "m.gguf").c_str(), 0600) == 0);
+  check_error([&] { (void)read_model_spec(scratch / "m.gguf"); }, ErrorCode::io,
+              fmt::format("[file] '{}' is a FIFO, not a regular file", (scratch / "m.gguf").string()));
+
+  // A symbolic link loop exists: it is not "does not exist".
+  fs::create_symlink(scratch / "loop", scratch / "loop");
+  check_error([&] { (void)read_model_spec(scratch / "loop"); }, ErrorCode::io,
+              fmt::format("[model] cannot open '{}': Too many levels of symbolic links", (scratch / "loop").string()));
+  dir = copy_fixture("tiny_llama", "config_loop");
+  fs::remove(dir / "config.json");
+  fs::create_symlink(dir / "config.json", dir / "config.json");
+  check_error([&] { (void)read_model_spec(dir); }, ErrorCode::io,
+              fmt::format("[file] cannot open '{}': Too many levels of symbolic links", (dir / "config.json").string()));
+  // Nothing at all is still "does not exist".
+  check_error([&] { (void)read_model_spec(scratch / "absent.gguf"); }, ErrorCode::io,
+              fmt::format("[model] '{}' does not exist", (scratch / "absent.gguf").string()));
 }
 
 TEST_CASE("tensor names agree with gguf-py's TensorNameMap") {

@@ -2,9 +2,13 @@
 // vocabulary queries, GGUF-less errors and load failures (code and message), and SentencePiece
 // BPE by score against the merges list HF derives from the scores.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -398,4 +402,99 @@ TEST_CASE("a GGUF SentencePiece vocabulary encodes text through normalizer and s
       CHECK_MESSAGE(tok.encode(text) == want, "text '" << text << "'");
     }
   }
+}
+
+TEST_CASE("tokenizer.json: an id given to two tokens is refused naming both, never blamed on a merge") {
+  auto e = error_of([] {
+    ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0, "c": 1}, "merges": []}})", {}, "t.json");
+  });
+  CHECK(e.code() == ollm::ErrorCode::invalid_model_file);
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: model.vocab gives id 0 to both 'a' and 'b'");
+  // With a merge over the lost token, the duplicate is still what is reported.
+  e = error_of([] {
+    ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0, "ab": 1}, "merges": ["a b"]}})", {},
+                               "t.json");
+  });
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: model.vocab gives id 0 to both 'a' and 'b'");
+  e = error_of([] {
+    ollm::Tokenizer::from_json(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "x\n": 1, "y": 1}}})", {}, "t.json");
+  });
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: model.vocab gives id 1 to both 'x\\n' and 'y'");
+  // One token listed twice (JSON allows the repeat; HF keeps one of them).
+  e = error_of([] { ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "a": 1}, "merges": []}})", {}, "t.json"); });
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: model.vocab lists 'a' twice (ids 0 and 1)");
+  // added_tokens giving one id two different contents.
+  e = error_of([] {
+    ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+      "added_tokens": [{"id": 2, "content": "<s>", "special": true}, {"id": 2, "content": "</s>", "special": true}]})", {}, "t.json");
+  });
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: added_tokens give id 2 to both '<s>' and '</s>'");
+  // A post-processor id outside the vocabulary would reach the model's embedding table.
+  e = error_of([] {
+    ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+      "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+        {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"id": "<s>", "ids": [7], "tokens": ["<s>"]}}}})",
+                               {}, "t.json");
+  });
+  CHECK(std::string(e.what()) == "[tokenizer] t.json: post_processor adds token id 7, which is not in the vocabulary of 2 tokens");
+  // The fixed vocabulary encodes every character.
+  const auto tok = ollm::Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 2, "c": 1}, "merges": []}})");
+  CHECK(tok.encode("abc", false) == std::vector<int32_t>{0, 2, 1});
+}
+
+TEST_CASE("GGUF special token ids past the vocabulary are refused naming the key") {
+  auto vocab = [](const char* key, ollm::GgufValue id) {
+    ollm::GgufWriter w;
+    w.set("general.architecture", "llama");
+    w.set("tokenizer.ggml.model", "llama");
+    w.set("tokenizer.ggml.tokens", ollm::GgufArray{std::vector<std::string>{"<unk>", "<s>", "</s>", "a"}});
+    w.set("tokenizer.ggml.scores", ollm::GgufArray{std::vector<float>{0, 0, 0, -1}});
+    w.set("tokenizer.ggml.token_type", ollm::GgufArray{std::vector<int32_t>{2, 3, 3, 1}});
+    w.set(key, std::move(id));
+    return w.to_bytes();
+  };
+  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
+                          "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.fim_pre_token_id"}) {
+    CAPTURE(key);
+    const auto bytes = vocab(key, uint32_t{4});
+    const auto e = error_of([&] { ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "v.gguf")); });
+    CHECK(e.code() == ollm::ErrorCode::invalid_model_file);
+    CHECK(std::string(e.what()) == fmt::format("[tokenizer] GGUF {} is 4, outside the vocabulary of 4 tokens", key));
+  }
+  auto bytes = vocab("tokenizer.ggml.bos_token_id", int32_t{-7});
+  auto e = error_of([&] { ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "v.gguf")); });
+  CHECK(std::string(e.what()) == "[tokenizer] GGUF tokenizer.ggml.bos_token_id is -7, outside the vocabulary of 4 tokens");
+  bytes = vocab("tokenizer.ggml.bos_token_id", "1");
+  e = error_of([&] { ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "v.gguf")); });
+  CHECK(std::string(e.what()) == "[gguf] 'tokenizer.ggml.bos_token_id' is string, expected an integer");
+  // -1 (and its uint32 spelling, llama.cpp's LLAMA_TOKEN_NULL) means "no such token".
+  for (const ollm::GgufValue none : {ollm::GgufValue(int32_t{-1}), ollm::GgufValue(uint32_t{0xFFFFFFFF})}) {
+    bytes = vocab("tokenizer.ggml.bos_token_id", none);
+    const auto tok = ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "v.gguf"));
+    CHECK_FALSE(tok.bos_id().has_value());
+  }
+  bytes = vocab("tokenizer.ggml.bos_token_id", uint32_t{1});
+  CHECK(ollm::Tokenizer::from_gguf(ollm::GgufFile::parse(bytes, "v.gguf")).bos_id() == 1);
+}
+
+TEST_CASE("tokenizer paths of the wrong type are named as what they are, and never block") {
+  const auto dir = std::filesystem::path(OLLM_BUILD_DIR) / "test_tokenizer_scratch";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "tokenizer.json");
+  // A directory: once "basic_string::_M_create" (the size of a directory read as -1).
+  auto e = error_of([&] { ollm::Tokenizer::from_json_files(dir / "tokenizer.json"); });
+  CHECK(e.code() == ollm::ErrorCode::io);
+  CHECK(std::string(e.what()) == fmt::format("[tokenizer] '{}' is a directory, not a regular file", (dir / "tokenizer.json").string()));
+  // A FIFO: opening it for reading would wait for a writer forever.
+  REQUIRE(::mkfifo((dir / "fifo.json").c_str(), 0600) == 0);
+  e = error_of([&] { ollm::Tokenizer::from_json_files(dir / "fifo.json"); });
+  CHECK(std::string(e.what()) == fmt::format("[tokenizer] '{}' is a FIFO, not a regular file", (dir / "fifo.json").string()));
+  std::ofstream(dir / "ok.json") << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})";
+  e = error_of([&] { ollm::Tokenizer::from_json_files(dir / "ok.json", dir / "fifo.json"); });
+  CHECK(std::string(e.what()) == fmt::format("[tokenizer] '{}' is a FIFO, not a regular file", (dir / "fifo.json").string()));
+  // A symbolic link loop is there, just unreadable: not "does not exist".
+  std::filesystem::create_symlink(dir / "loop.json", dir / "loop.json");
+  e = error_of([&] { ollm::Tokenizer::from_json_files(dir / "loop.json"); });
+  CHECK(std::string(e.what()) ==
+        fmt::format("[tokenizer] cannot open '{}': Too many levels of symbolic links", (dir / "loop.json").string()));
 }
