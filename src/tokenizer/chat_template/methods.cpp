@@ -99,7 +99,9 @@ Value m_replace(Evaluator& ev, const Value& s, const CallArgs& a) {
   const auto old_text = strict_str_arg(ev, a, 0, "old");
   const auto new_text = strict_str_arg(ev, a, 1, "new");
   if (!old_text || !new_text) ev.fail(a.pos, "replace() takes the old and new strings");
-  std::string out = py_replace(s_of(s), *old_text, *new_text, int_arg(ev, a, 2, "count", -1));
+  const int64_t count = int_arg(ev, a, 2, "count", -1);
+  check_replace_size(ev, s_of(s), *old_text, *new_text, count, "str.replace", a.pos);
+  std::string out = py_replace(s_of(s), *old_text, *new_text, count);
   ev.check_size(out.size(), a.pos);
   return Value(std::move(out));
 }
@@ -169,7 +171,12 @@ bool cp_alpha(uint32_t cp) { return cp >= 0x80 ? is_py_alnum(cp) : ((cp | 0x20) 
 bool cp_alnum(uint32_t cp) { return cp_alpha(cp) || cp_digit(cp); }
 
 Value m_center(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return Value(py_center(s_of(s), std::min<int64_t>(int_arg(ev, a, 0, "width", 0), 1 << 20), str_arg(a, 1, "fillchar").value_or(" ")));
+  const int64_t width = int_arg(ev, a, 0, "width", 0);
+  const std::string fill = str_arg(a, 1, "fillchar").value_or(" ");
+  if (utf8_length(fill) != 1) ev.fail(a.pos, "The fill character must be exactly one character long");
+  if (width > 0) ev.check_size(static_cast<uint64_t>(width), fill.size(), fmt::format("str.center({})", width), a.pos);
+  ev.charge_bytes(static_cast<size_t>(std::max<int64_t>(0, width)) * fill.size(), a.pos);
+  return Value(py_center(s_of(s), width, fill));
 }
 Value m_removeprefix(Evaluator& ev, const Value& s, const CallArgs& a) {
   const std::string p = strict_str_arg(ev, a, 0, "prefix").value_or("");
