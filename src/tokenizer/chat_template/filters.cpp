@@ -246,9 +246,11 @@ Value f_indent(Evaluator& ev, const Value& v, const CallArgs& a) {
   const std::string s = text_of(v) + "\n";  // jinja2's quirk so that splitlines() sees the last line
   const auto lines = py_splitlines(s, false);
   // Every line may get the indentation: the result's size, before building it.
-  ev.check_size(lines.size() + 1, indention.size(), fmt::format("indent of {} lines by {} bytes", lines.size(), indention.size()), a.pos);
-  ev.check_size(s.size() + (lines.size() + 1) * indention.size(), a.pos);
-  ev.charge_bytes(s.size() + (lines.size() + 1) * indention.size(), a.pos);
+  const std::string what = fmt::format("indent of {} lines by {} bytes", lines.size(), indention.size());
+  ev.check_size(lines.size() + 1, indention.size(), what, a.pos);
+  const size_t bound = s.size() + (lines.size() + 1) * indention.size();
+  ev.check_size(1, bound, what, a.pos);
+  ev.charge_bytes(bound, a.pos);
   std::string rv;
   if (blank) {
     for (size_t i = 0; i < lines.size(); ++i) rv += (i ? "\n" + indention : "") + lines[i];

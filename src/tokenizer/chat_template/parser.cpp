@@ -408,6 +408,7 @@ class Parser {
   }
 
   ExprPtr parse_condexpr() {
+    DepthGuard guard(*this);  // `a if b else c if d else ...` recurses here for each else
     SourcePos pos = cur().pos;
     const size_t first_unresolved = unresolved_.size();
     ExprPtr expr1 = parse_or();
