@@ -178,8 +178,14 @@ TEST_CASE("sizes are checked against the output limit before anything is built")
   CHECK(render("{{ [1] | batch(100000000000, 0) | list }}", req).error.find("batch(100000000000) with fill_with") !=
         std::string::npos);
   CHECK(render("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}", req)
-            .error.find("list concatenation beyond 10000000 items") != std::string::npos);
+            .error.find("list concatenation beyond 8388608 items") != std::string::npos);
   CHECK(render("{{ [9223372036854775807, 1] | sum }}", req).code == ollm::ErrorCode::unsupported);
+  // Lists are bounded by the output limit too (one item per 8 bytes), before they are built.
+  CHECK(render("{% for c in 'x' * 60000000 %}{% endfor %}", req).error.find("iterating a string of 60000000 characters") !=
+        std::string::npos);
+  CHECK(render("{{ (',' * 30000000).split(',') | length }}", req).error.find("split into 30000001 pieces") !=
+        std::string::npos);
+  CHECK(render("{{ [0] * 9000000 }}", req).error.find("list repetition beyond 8388608 items") != std::string::npos);
   req.limits.max_output_bytes = 1000;
   CHECK(render("{{ strftime_now('%Y' * 300) }}", req).error.find("exceeds the output limit of 1000 bytes") !=
         std::string::npos);

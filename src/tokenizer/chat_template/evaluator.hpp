@@ -3,6 +3,7 @@
 // the resource limits that keep hostile templates bounded.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,6 +64,10 @@ class Evaluator {
   // Using an Undefined strictly (arithmetic, attribute, call): jinja2's UndefinedError.
   [[noreturn]] void fail_undefined(const Value& v, SourcePos pos) const;
   const RenderLimits& limits() const noexcept { return limits_; }
+  // Most items one list may get from repetition, concatenation, padding or splitting a string:
+  // one per 8 bytes of the output limit (8,388,608 by default), so a list's memory stays a small
+  // multiple of the output limit.
+  size_t max_items() const noexcept { return std::max<size_t>(limits_.max_output_bytes / 8, 1024); }
   // Objects that can hold references to each other (namespaces); released when the render ends.
   void track(const std::shared_ptr<Object>& object) { tracked_.push_back(object); }
 

@@ -14,7 +14,6 @@ namespace ollm::chat_template {
 
 namespace {
 
-constexpr size_t max_sequence_items = 10'000'000;  // list repetition results
 
 std::string describe_owner(const Value& obj) {
   if (obj.is_none()) return "'None'";
@@ -121,6 +120,12 @@ std::vector<Value> Evaluator::iterate(const Value& v, SourcePos pos) {
     case Kind::string: {
       std::vector<Value> chars;
       const std::string& s = v.as_string();
+      // One Value per character: bounded before building (a 60 MB string would take gigabytes).
+      const size_t n_chars = utf8_length(s);
+      if (n_chars > max_items())
+        fail(pos, fmt::format("iterating a string of {} characters: more than {} items", n_chars, max_items()));
+      charge(n_chars, pos);
+      chars.reserve(n_chars);
       for (size_t i = 0; i < s.size();) {
         uint32_t cp;
         const size_t n = utf8_decode(s, i, cp);
@@ -401,8 +406,8 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b, S
     }
     if (a.is_list() && b.is_list() && a.list_flavor() == b.list_flavor() &&
         (a.list_flavor() == ListFlavor::list || a.list_flavor() == ListFlavor::tuple)) {
-      if (a.as_list().size() + b.as_list().size() > max_sequence_items)
-        fail(pos, fmt::format("list concatenation beyond {} items", max_sequence_items));
+      if (a.as_list().size() + b.as_list().size() > max_items())
+        fail(pos, fmt::format("list concatenation beyond {} items", max_items()));
       charge(a.as_list().size() + b.as_list().size(), pos);
       ValueList out = a.as_list();
       out.insert(out.end(), b.as_list().begin(), b.as_list().end());
@@ -440,8 +445,8 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b, S
         return seq->is_markup() ? Value::markup(std::move(out)) : Value(std::move(out));
       }
       const auto& items = seq->as_list();
-      if (!items.empty() && static_cast<uint64_t>(times) > max_sequence_items / items.size())
-        fail(pos, fmt::format("list repetition beyond {} items", max_sequence_items));
+      if (!items.empty() && static_cast<uint64_t>(times) > max_items() / items.size())
+        fail(pos, fmt::format("list repetition beyond {} items", max_items()));
       charge(items.size() * static_cast<uint64_t>(times), pos);
       ValueList out;
       for (int64_t i = 0; i < times; ++i) out.insert(out.end(), items.begin(), items.end());

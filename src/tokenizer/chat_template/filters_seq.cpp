@@ -200,7 +200,7 @@ Value f_batch(Evaluator& ev, const Value& v, const CallArgs& a) {
   if (count <= 0) ev.fail(a.pos, "batch() needs a positive line count");
   const Value* fill = a.get(1, "fill_with");
   // With fill_with the last batch is padded to `count` items: bound it before building it.
-  constexpr int64_t max_batch = 10'000'000;
+  const auto max_batch = static_cast<int64_t>(ev.max_items());
   if (fill && !fill->is_none() && count > max_batch)
     ev.fail(a.pos, fmt::format("batch({}) with fill_with pads beyond the {}-item limit", count, max_batch));
   if (fill && !fill->is_none()) ev.charge(static_cast<uint64_t>(count), a.pos);

@@ -77,13 +77,29 @@ Value strings(std::vector<std::string> parts) {
 
 Value m_startswith(Evaluator& ev, const Value& s, const CallArgs& a) { return affix(ev, s, a, true); }
 Value m_endswith(Evaluator& ev, const Value& s, const CallArgs& a) { return affix(ev, s, a, false); }
+// The pieces a split with an explicit separator gives, checked before splitting.
+void check_pieces(Evaluator& ev, const std::string& s, const std::optional<std::string>& sep, int64_t maxsplit, SourcePos pos) {
+  ev.charge(s.size() / 64 + 1, pos);
+  if (!sep) return;
+  uint64_t n = py_count(s, *sep) + 1;
+  if (maxsplit >= 0) n = std::min<uint64_t>(n, static_cast<uint64_t>(maxsplit) + 1);
+  if (n > ev.max_items()) ev.fail(pos, fmt::format("split into {} pieces: more than {} items", n, ev.max_items()));
+}
+
 Value m_split(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return strings(py_split(s_of(s), sep_arg(ev, a), int_arg(ev, a, 1, "maxsplit", -1)));
+  const auto sep = sep_arg(ev, a);
+  const int64_t maxsplit = int_arg(ev, a, 1, "maxsplit", -1);
+  check_pieces(ev, s_of(s), sep, maxsplit, a.pos);
+  return strings(py_split(s_of(s), sep, maxsplit));
 }
 Value m_rsplit(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return strings(py_rsplit(s_of(s), sep_arg(ev, a), int_arg(ev, a, 1, "maxsplit", -1)));
+  const auto sep = sep_arg(ev, a);
+  const int64_t maxsplit = int_arg(ev, a, 1, "maxsplit", -1);
+  check_pieces(ev, s_of(s), sep, maxsplit, a.pos);
+  return strings(py_rsplit(s_of(s), sep, maxsplit));
 }
-Value m_splitlines(Evaluator&, const Value& s, const CallArgs& a) {
+Value m_splitlines(Evaluator& ev, const Value& s, const CallArgs& a) {
+  ev.charge(s_of(s).size() / 64 + 1, a.pos);
   return strings(py_splitlines(s_of(s), bool_arg(a, 0, "keepends", false)));
 }
 Value m_strip(Evaluator& ev, const Value& s, const CallArgs& a) {
