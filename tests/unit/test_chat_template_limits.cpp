@@ -82,6 +82,8 @@ TEST_CASE("Markup from |safe and |escape escapes what is added to it, as markups
         "&#34;<|&lt;a&gt; & 1|&lt;&lt;");
   CHECK(render(R"({{ '<'|e|e }} {{ '<'|forceescape|forceescape }} {{ '"' ~ ('x'|safe) ~ '"' }})", req).text ==
         "&lt; &amp;lt; \"x\"");  // ~ joins to a plain str
+  CHECK(render(R"({{ ('<b>'|safe).upper() }} {{ ('a'|safe).replace('a', '<') }} {{ ('x'|safe).center(5, '*') }} {{ (' <x> '|safe).strip() + '<' }})", req)
+            .text == "<B> &lt; **x** <x>&lt;");
 }
 
 TEST_CASE("select, map and friends give generators: nothing from None, refused by tojson") {

@@ -281,12 +281,39 @@ Value l_index(Evaluator& ev, const Value& l, const CallArgs& a) {
 }
 Value l_copy(Evaluator&, const Value& l, const CallArgs&) { return Value::list(l.as_list()); }
 
+// Markup's methods that markupsafe wraps: string arguments are escaped first and the result is
+// a Markup again (Markup('<b>').upper() is still safe; .replace('x', '<') inserts '&lt;').
+bool markup_wrapped(std::string_view name) {
+  for (std::string_view n : {"capitalize", "title", "lower", "upper", "replace", "lstrip", "rstrip", "center", "strip",
+                             "removeprefix", "removesuffix"})
+    if (n == name) return true;
+  return false;
+}
+
+Value bind_markup(std::string name, const Value& self, MethodFn fn) {
+  auto c = std::make_shared<Callable>();
+  c->name = std::move(name);
+  c->fn = [self, fn](Evaluator& ev, const CallArgs& a) {
+    CallArgs escaped = a;
+    for (Value& v : escaped.positional)
+      if (v.is_string() && !v.is_markup()) v = Value(html_escape(v.as_string()));
+    for (auto& kv : escaped.keyword)
+      if (kv.second.is_string() && !kv.second.is_markup()) kv.second = Value(html_escape(kv.second.as_string()));
+    Value r = fn(ev, self, escaped);
+    return r.is_string() ? Value::markup(r.as_string()) : r;
+  };
+  return Value::callable(std::move(c));
+}
+
 }  // namespace
 
 Value find_method(const Value& receiver, std::string_view name, SourcePos) {
   if (receiver.is_string()) {
     for (const auto& m : str_methods)
-      if (m.name == name) return bind(fmt::format("str.{}", name), receiver, m.fn);
+      if (m.name == name) {
+        if (receiver.is_markup() && markup_wrapped(name)) return bind_markup(fmt::format("str.{}", name), receiver, m.fn);
+        return bind(fmt::format("str.{}", name), receiver, m.fn);
+      }
     if (std::find(std::begin(other_str_methods), std::end(other_str_methods), name) != std::end(other_str_methods))
       return not_implemented("str", name);
     return Value();
