@@ -52,6 +52,13 @@ TEMPLATES = {
     "mistral-nemo": ("sentencepiece-32k", "mistral-nemo.jinja"),
     "gpt-oss": ("gpt-oss", "gpt-oss.jinja"),
     "llama3.1": ("llama3", "llama3.1.jinja"),
+    # Templates that once rendered differently from transformers (issue 13): from_json in an untaken
+    # branch (DeepSeek), Markup escaping and selectattr on None (functionary), tojson of a generator
+    # (llama.cpp's deepseek-r1, which transformers refuses with tools).
+    "deepseek-v3.2": ("deepseek-v3", "deepseek-v3.2.jinja"),
+    "deepseek-v4": ("deepseek-v3", "deepseek-v4.jinja"),
+    "functionary-medium-v3.1": ("llama3", "functionary-medium-v3.1.jinja"),
+    "llamacpp-deepseek-r1": ("deepseek-v3", "llamacpp-deepseek-r1.jinja"),
 }
 
 WEATHER_TOOL = {

@@ -48,7 +48,10 @@ struct Expr {
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
   std::vector<std::string> ops;  // compare: == != < <= > >= in notin
   bool negated = false;          // test: "is not"
-  const void* builtin = nullptr;  // filter/test implementation, resolved while parsing
+  // Filter/test implementation, resolved while parsing; nullptr for an unknown name inside an if
+  // or an inline if, which jinja2 reports only when it is called.
+  const void* builtin = nullptr;
+  uint32_t height = 1;  // of the tree below this node, bounded while parsing (parser.hpp)
 };
 
 enum class StmtKind : uint8_t {

@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
 #include "tokenizer/chat_template/evaluator.hpp"
 #include "tokenizer/chat_template/template_error.hpp"
+#include "tokenizer/chat_template/text.hpp"
 #include "tokenizer/chat_template/value.hpp"
 
 namespace ollm::chat_template {
@@ -46,6 +48,18 @@ inline std::optional<std::string> strict_str_arg(Evaluator& ev, const CallArgs& 
 inline Value arg_or(const CallArgs& a, size_t i, std::string_view name, Value dflt) {
   const Value* v = a.get(i, name);
   return v ? *v : std::move(dflt);
+}
+
+// The size str.replace would produce, checked against the output limit before building it.
+inline void check_replace_size(Evaluator& ev, std::string_view s, std::string_view old_text, std::string_view new_text,
+                               int64_t count, std::string_view what, SourcePos pos) {
+  uint64_t n = py_count(s, old_text);
+  if (count >= 0) n = std::min<uint64_t>(n, static_cast<uint64_t>(count));
+  if (new_text.size() > old_text.size()) {
+    ev.check_size(n, new_text.size() - old_text.size(), what, pos);
+    ev.check_size(s.size() + n * (new_text.size() - old_text.size()), pos);
+  }
+  ev.charge_bytes(s.size() + n * new_text.size(), pos);
 }
 
 [[noreturn]] inline void unsupported(SourcePos pos, const std::string& what) {

@@ -116,15 +116,27 @@ ct::Value normalize_message(const ct::Value& m, size_t index) {
   return ct::Value::dict(std::move(aliased));
 }
 
-std::string format_time(const std::tm& tm, const std::string& format) {
+// strftime() returns 0 both for an empty result and for a buffer too small; a trailing space
+// makes every result non-empty, so 0 always means "grow", up to the output limit.
+std::string format_time(const std::tm& tm, const std::string& format, size_t max_bytes) {
   if (format.empty()) return {};
-  std::string buf(std::max<size_t>(64, format.size() * 4), '\0');
-  while (buf.size() <= (size_t{1} << 20)) {
-    const size_t n = std::strftime(buf.data(), buf.size(), format.c_str(), &tm);
-    if (n > 0) return buf.substr(0, n);
-    buf.resize(buf.size() * 4);
+  if (format.find('\0') != std::string::npos)
+    fail(ErrorCode::invalid_argument, "[chat-template] strftime_now(): the format contains a NUL character");
+  const std::string marked = format + ' ';
+  size_t size = std::max<size_t>(64, marked.size() * 2);
+  while (true) {
+    std::string buf(size, '\0');
+    const size_t n = std::strftime(buf.data(), buf.size(), marked.c_str(), &tm);
+    if (n > 0) {
+      buf.resize(n - 1);
+      if (buf.size() > max_bytes) break;
+      return buf;
+    }
+    if (size > max_bytes) break;
+    size *= 2;
   }
-  return {};  // the format expands to nothing (e.g. "%p" in some locales)
+  fail(ErrorCode::invalid_argument, "[chat-template] strftime_now(): the result of a {}-byte format exceeds the "
+       "output limit of {} bytes", format.size(), max_bytes);
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
@@ -209,8 +221,10 @@ std::string ChatTemplate::render(const ChatRequest& request) const {
   limits.max_output_bytes = request.limits.max_output_bytes;
   limits.max_loop_iterations = request.limits.max_loop_iterations;
   limits.max_call_depth = request.limits.max_call_depth;
+  limits.max_work = request.limits.max_work;
   const std::optional<std::tm> fixed_now = request.now;
-  ct::Evaluator ev(limits, [fixed_now](const std::string& format) {
+  const size_t max_bytes = limits.max_output_bytes;
+  ct::Evaluator ev(limits, [fixed_now, max_bytes](const std::string& format) {
     std::tm tm{};
     if (fixed_now) {
       tm = *fixed_now;
@@ -218,7 +232,7 @@ std::string ChatTemplate::render(const ChatRequest& request) const {
       const std::time_t t = std::time(nullptr);
       localtime_r(&t, &tm);
     }
-    return format_time(tm, format);
+    return format_time(tm, format, max_bytes);
   });
   return ev.render(program_->body, vars);
 }

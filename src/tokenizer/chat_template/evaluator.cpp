@@ -96,10 +96,26 @@ void Evaluator::fail_undefined(const Value& v, SourcePos pos) const {
 }
 
 void Evaluator::count_iterations(uint64_t n, SourcePos pos) {
+  charge(n, pos);
   iterations_ += n;
   if (iterations_ > limits_.max_loop_iterations)
     template_fail(ErrorCode::invalid_argument, pos, "the template ran more than {} loop iterations",
                   limits_.max_loop_iterations);
+}
+
+void Evaluator::charge(uint64_t units, SourcePos pos) {
+  work_ += units;
+  if (work_ > limits_.max_work)
+    template_fail(ErrorCode::invalid_argument, pos,
+                  "the template exceeded its work budget of {} steps (statements, expressions, loop iterations, "
+                  "macro calls, items and bytes built); runaway recursion or loops?",
+                  limits_.max_work);
+}
+
+void Evaluator::check_size(uint64_t count, uint64_t piece, std::string_view what, SourcePos pos) const {
+  if (piece != 0 && count > limits_.max_output_bytes / piece)
+    template_fail(ErrorCode::invalid_argument, pos, "{} would produce more than {} bytes (the output limit)", what,
+                  limits_.max_output_bytes);
 }
 
 void Evaluator::check_size(size_t bytes, SourcePos pos) const {
@@ -109,6 +125,7 @@ void Evaluator::check_size(size_t bytes, SourcePos pos) const {
 
 void Evaluator::emit(std::string_view text, SourcePos pos) {
   check_size(out_->size() + text.size(), pos);
+  charge_bytes(text.size(), pos);
   out_->append(text);
 }
 
@@ -148,6 +165,7 @@ std::string Evaluator::capture(const StmtList& body, const std::shared_ptr<Scope
 
 Evaluator::Flow Evaluator::exec_one(const Stmt& s, const std::shared_ptr<Scope>& scope) {
   DepthGuard depth(*this, s.pos);
+  charge(1, s.pos);
   switch (s.kind) {
     case StmtKind::text: emit(s.text, s.pos); return Flow::normal;
     case StmtKind::output:
@@ -274,6 +292,7 @@ Value Evaluator::invoke_macro(const MacroDef& def, const std::shared_ptr<Scope>&
     explicit CallDepth(int& depth) : d(depth) { ++d; }
     ~CallDepth() { --d; }
   } call_depth(call_depth_);
+  charge(1, args.pos);
 
   auto scope = std::make_shared<Scope>(defining);
   const size_t n_params = def.params.size();

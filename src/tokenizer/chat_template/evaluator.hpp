@@ -3,6 +3,7 @@
 // the resource limits that keep hostile templates bounded.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,10 @@ struct RenderLimits {
   size_t max_output_bytes = size_t{64} << 20;
   uint64_t max_loop_iterations = 10'000'000;  // all loops of one render together
   int max_call_depth = 128;                   // nested macro / caller() calls
+  // Total work of one render: one unit per statement, expression evaluation, loop iteration and
+  // macro call, per list item a builtin scans or builds, and per 64 bytes of text built. Bounds
+  // the time of templates that stay under the other limits (a macro calling itself twice per level).
+  uint64_t max_work = 50'000'000;
 };
 
 class Scope {
@@ -47,13 +52,22 @@ class Evaluator {
   // The items a for loop over `v` visits (dict keys, string characters...).
   std::vector<Value> iterate(const Value& v, SourcePos pos);
   void count_iterations(uint64_t n, SourcePos pos);
+  // Adds `units` to the render's work (see RenderLimits::max_work); fails past the budget.
+  void charge(uint64_t units, SourcePos pos);
+  void charge_bytes(size_t bytes, SourcePos pos) { charge(bytes / 64, pos); }
   void check_size(size_t bytes, SourcePos pos) const;
+  // check_size() for a result of `count` pieces of `piece` bytes, before building it (no overflow).
+  void check_size(uint64_t count, uint64_t piece, std::string_view what, SourcePos pos) const;
   std::string strftime_now(const std::string& format) const { return strftime_(format); }
   // Errors that Python raises at run time (TypeError, UndefinedError...), with the position.
   [[noreturn]] void fail(SourcePos pos, const std::string& message) const;
   // Using an Undefined strictly (arithmetic, attribute, call): jinja2's UndefinedError.
   [[noreturn]] void fail_undefined(const Value& v, SourcePos pos) const;
   const RenderLimits& limits() const noexcept { return limits_; }
+  // Most items one list may get from repetition, concatenation, padding or splitting a string:
+  // one per 8 bytes of the output limit (8,388,608 by default), so a list's memory stays a small
+  // multiple of the output limit.
+  size_t max_items() const noexcept { return std::max<size_t>(limits_.max_output_bytes / 8, 1024); }
   // Objects that can hold references to each other (namespaces); released when the render ends.
   void track(const std::shared_ptr<Object>& object) { tracked_.push_back(object); }
 
@@ -98,6 +112,7 @@ class Evaluator {
   std::shared_ptr<Scope> root_;
   std::string* out_ = nullptr;
   uint64_t iterations_ = 0;
+  uint64_t work_ = 0;
   int call_depth_ = 0;
   int eval_depth_ = 0;
   std::vector<std::weak_ptr<Object>> tracked_;

@@ -14,7 +14,6 @@ namespace ollm::chat_template {
 
 namespace {
 
-constexpr size_t max_sequence_items = 10'000'000;  // list repetition results
 
 std::string describe_owner(const Value& obj) {
   if (obj.is_none()) return "'None'";
@@ -30,6 +29,15 @@ Value missing_element(const Value& obj, const Value& key) {
 }
 
 bool is_int_like(const Value& v) { return v.kind() == Kind::integer || v.kind() == Kind::boolean; }
+
+// A filter or test the parser left unresolved (an unknown name in an if): jinja2 fails only here,
+// when it is called.
+[[noreturn]] void fail_unresolved(const Expr& e, bool is_filter) {
+  const char* what = is_filter ? "filter" : "test";
+  if (is_filter ? jinja_has_filter(e.name) : jinja_has_test(e.name))
+    template_fail(ErrorCode::unsupported, e.pos, "the '{}' {} is not supported", e.name, what);
+  template_fail(ErrorCode::invalid_argument, e.pos, "no {} named '{}'", what, e.name);
+}
 
 }  // namespace
 
@@ -60,6 +68,7 @@ Value Evaluator::get_item(const Value& obj, const Value& key, SourcePos pos) {
       if (const Value* v = obj.as_dict().find(key)) return *v;
       break;
     case Kind::list:
+      if (obj.is_iterator()) return Value::undefined(fmt::format("'{}' object is not subscriptable", type_name(obj)));
       if (is_int_like(key)) {
         const auto& items = obj.as_list();
         int64_t i = key.integer_value();
@@ -111,6 +120,12 @@ std::vector<Value> Evaluator::iterate(const Value& v, SourcePos pos) {
     case Kind::string: {
       std::vector<Value> chars;
       const std::string& s = v.as_string();
+      // One Value per character: bounded before building (a 60 MB string would take gigabytes).
+      const size_t n_chars = utf8_length(s);
+      if (n_chars > max_items())
+        fail(pos, fmt::format("iterating a string of {} characters: more than {} items", n_chars, max_items()));
+      charge(n_chars, pos);
+      chars.reserve(n_chars);
       for (size_t i = 0; i < s.size();) {
         uint32_t cp;
         const size_t n = utf8_decode(s, i, cp);
@@ -143,6 +158,7 @@ Value Evaluator::apply_filter(const Expr& e, Value input, const std::shared_ptr<
   // Filter blocks: the chain's innermost target is empty and receives the rendered body.
   if (e.target) input = apply_filter(*e.target, std::move(input), scope);
   const auto* entry = static_cast<const FilterEntry*>(e.builtin);
+  if (!entry) fail_unresolved(e, true);
   return entry->fn(*this, input, eval_args(e, scope));
 }
 
@@ -159,7 +175,7 @@ Value Evaluator::slice(const Value& obj, const Expr& s, const std::shared_ptr<Sc
   if (step == 0) fail(s.pos, "slice step cannot be zero");
   if (obj.is_undefined()) fail_undefined(obj, s.pos);
   const bool is_str = obj.is_string();
-  if (!is_str && !obj.is_list()) return Value::undefined(fmt::format("'{}' object is not subscriptable", type_name(obj)));
+  if ((!is_str && !obj.is_list()) || obj.is_iterator()) return Value::undefined(fmt::format("'{}' object is not subscriptable", type_name(obj)));
   std::vector<size_t> offs;
   int64_t n;
   if (is_str) {
@@ -199,6 +215,7 @@ Value Evaluator::slice(const Value& obj, const Expr& s, const std::shared_ptr<Sc
 
 Value Evaluator::eval(const Expr& e, const std::shared_ptr<Scope>& scope) {
   DepthGuard depth(*this, e.pos);
+  charge(1, e.pos);
   switch (e.kind) {
     case ExprKind::literal: return e.literal;
     case ExprKind::name: return lookup(e.name, scope);
@@ -231,11 +248,13 @@ Value Evaluator::eval(const Expr& e, const std::shared_ptr<Scope>& scope) {
     case ExprKind::filter: {
       Value input = eval(*e.target, scope);
       const auto* entry = static_cast<const FilterEntry*>(e.builtin);
+      if (!entry) fail_unresolved(e, true);
       return entry->fn(*this, input, eval_args(e, scope));
     }
     case ExprKind::test: {
       const Value input = eval(*e.target, scope);
       const auto* entry = static_cast<const TestEntry*>(e.builtin);
+      if (!entry) fail_unresolved(e, false);
       const bool r = entry->fn(*this, input, eval_args(e, scope));
       return Value(e.negated ? !r : r);
     }
@@ -270,6 +289,7 @@ Value Evaluator::eval(const Expr& e, const std::shared_ptr<Scope>& scope) {
         append_str(out, eval(*a, scope));
         check_size(out.size(), e.pos);
       }
+      charge_bytes(out.size(), e.pos);
       return Value(std::move(out));
     }
     case ExprKind::compare: {
@@ -298,6 +318,7 @@ bool Evaluator::contains(const Value& container, const Value& item, SourcePos po
         fail(pos, fmt::format("'in <string>' requires string as left operand, not {}", type_name(item)));
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Kind::list:
+      charge(container.as_list().size(), pos);
       for (const auto& x : container.as_list())
         if (py_equal(x, item)) return true;
       return false;
@@ -372,11 +393,22 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b, S
     }
     if (nums) return Value(a.number() + b.number());
     if (a.is_string() && b.is_string()) {
+      if (a.is_markup() || b.is_markup()) {  // Markup.__add__ / __radd__ escape the plain side
+        std::string out = a.is_markup() ? a.as_string() : html_escape(a.as_string());
+        out += b.is_markup() ? b.as_string() : html_escape(b.as_string());
+        check_size(out.size(), pos);
+        charge_bytes(out.size(), pos);
+        return Value::markup(std::move(out));
+      }
       check_size(a.as_string().size() + b.as_string().size(), pos);
+      charge_bytes(a.as_string().size() + b.as_string().size(), pos);
       return Value(a.as_string() + b.as_string());
     }
     if (a.is_list() && b.is_list() && a.list_flavor() == b.list_flavor() &&
         (a.list_flavor() == ListFlavor::list || a.list_flavor() == ListFlavor::tuple)) {
+      if (a.as_list().size() + b.as_list().size() > max_items())
+        fail(pos, fmt::format("list concatenation beyond {} items", max_items()));
+      charge(a.as_list().size() + b.as_list().size(), pos);
       ValueList out = a.as_list();
       out.insert(out.end(), b.as_list().begin(), b.as_list().end());
       return Value::list(std::move(out), a.list_flavor());
@@ -405,16 +437,17 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b, S
       const int64_t times = std::max<int64_t>(0, count->integer_value());
       if (seq->is_string()) {
         const std::string& s = seq->as_string();
-        if (!s.empty() && static_cast<uint64_t>(times) > limits_.max_output_bytes / s.size())
-          check_size(limits_.max_output_bytes + 1, pos);
+        check_size(static_cast<uint64_t>(times), s.size(), fmt::format("string repetition * {}", times), pos);
+        charge_bytes(s.size() * static_cast<size_t>(times), pos);
         std::string out;
         out.reserve(s.size() * static_cast<size_t>(times));
         for (int64_t i = 0; i < times; ++i) out += s;
-        return Value(std::move(out));
+        return seq->is_markup() ? Value::markup(std::move(out)) : Value(std::move(out));
       }
       const auto& items = seq->as_list();
-      if (!items.empty() && static_cast<uint64_t>(times) > max_sequence_items / items.size())
-        fail(pos, fmt::format("list repetition beyond {} items", max_sequence_items));
+      if (!items.empty() && static_cast<uint64_t>(times) > max_items() / items.size())
+        fail(pos, fmt::format("list repetition beyond {} items", max_items()));
+      charge(items.size() * static_cast<uint64_t>(times), pos);
       ValueList out;
       for (int64_t i = 0; i < times; ++i) out.insert(out.end(), items.begin(), items.end());
       return Value::list(std::move(out), seq->list_flavor() == ListFlavor::tuple ? ListFlavor::tuple : ListFlavor::list);
@@ -439,7 +472,7 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b, S
     return Value(py_floordiv(a.number(), b.number()));
   }
   if (op == "%") {
-    if (a.is_string()) return Value(py_percent_format(*this, a.as_string(), b, pos));
+    if (a.is_string()) return percent_format(*this, a, b, pos);
     if (!nums) return type_error();
     if (b.number() == 0) fail(pos, ints ? "integer division or modulo by zero" : "float modulo");
     if (ints) {

@@ -29,22 +29,32 @@ Value f_length(Evaluator& ev, const Value& v, const CallArgs& a) {
   switch (v.kind()) {
     case Kind::undefined: return Value(int64_t{0});
     case Kind::string: return Value(static_cast<int64_t>(utf8_length(v.as_string())));
-    case Kind::list: return Value(static_cast<int64_t>(v.as_list().size()));
+    case Kind::list:
+      if (v.is_iterator()) ev.fail(a.pos, fmt::format("object of type '{}' has no len()", type_name(v)));
+      return Value(static_cast<int64_t>(v.as_list().size()));
     case Kind::dict: return Value(static_cast<int64_t>(v.as_dict().size()));
     default: ev.fail(a.pos, fmt::format("object of type '{}' has no len()", type_name(v)));
   }
 }
 
-Value f_string(Evaluator&, const Value& v, const CallArgs&) { return Value(text_of(v)); }
-Value f_upper(Evaluator&, const Value& v, const CallArgs&) { return Value(py_upper(text_of(v))); }
-Value f_lower(Evaluator&, const Value& v, const CallArgs&) { return Value(py_lower(text_of(v))); }
-Value f_capitalize(Evaluator&, const Value& v, const CallArgs&) { return Value(py_capitalize(text_of(v))); }
+// jinja2's filters call soft_str(), which keeps a Markup a Markup, then a str method that Markup
+// wraps: the result stays marked.
+Value like(const Value& input, std::string s) { return input.is_markup() ? Value::markup(std::move(s)) : Value(std::move(s)); }
+
+Value f_string(Evaluator&, const Value& v, const CallArgs&) { return like(v, text_of(v)); }
+Value f_upper(Evaluator&, const Value& v, const CallArgs&) { return like(v, py_upper(text_of(v))); }
+Value f_lower(Evaluator&, const Value& v, const CallArgs&) { return like(v, py_lower(text_of(v))); }
+Value f_capitalize(Evaluator&, const Value& v, const CallArgs&) { return like(v, py_capitalize(text_of(v))); }
 Value f_title(Evaluator&, const Value& v, const CallArgs&) { return Value(jinja_title(text_of(v))); }
-Value f_safe(Evaluator&, const Value& v, const CallArgs&) { return v; }
-Value f_escape(Evaluator&, const Value& v, const CallArgs&) { return Value(html_escape(text_of(v))); }
+Value f_safe(Evaluator&, const Value& v, const CallArgs&) { return Value::markup(text_of(v)); }
+// markupsafe.escape leaves a Markup as it is; forceescape escapes it again.
+Value f_escape(Evaluator&, const Value& v, const CallArgs&) {
+  return v.is_markup() ? v : Value::markup(html_escape(text_of(v)));
+}
+Value f_forceescape(Evaluator&, const Value& v, const CallArgs&) { return Value::markup(html_escape(text_of(v))); }
 
 Value f_trim(Evaluator&, const Value& v, const CallArgs& a) {
-  return Value(py_strip(text_of(v), str_arg(a, 0, "chars"), true, true));
+  return like(v, py_strip(text_of(v), str_arg(a, 0, "chars"), true, true));
 }
 
 Value f_replace(Evaluator& ev, const Value& v, const CallArgs& a) {
@@ -52,7 +62,9 @@ Value f_replace(Evaluator& ev, const Value& v, const CallArgs& a) {
   const Value* new_v = a.get(1, "new");
   if (!old_v || !new_v) ev.fail(a.pos, "replace() needs the old and new strings");
   const int64_t count = int_arg(ev, a, 2, "count", -1);
-  std::string out = py_replace(text_of(v), text_of(*old_v), text_of(*new_v), count);
+  const std::string s = text_of(v), old_text = text_of(*old_v), new_text = text_of(*new_v);
+  check_replace_size(ev, s, old_text, new_text, count, "replace", a.pos);
+  std::string out = py_replace(s, old_text, new_text, count);
   ev.check_size(out.size(), a.pos);
   return Value(std::move(out));
 }
@@ -68,6 +80,7 @@ Value f_join(Evaluator& ev, const Value& v, const CallArgs& a) {
     append_str(out, attribute ? attribute_of(ev, item, *attribute, a.pos) : item);
     ev.check_size(out.size(), a.pos);
   }
+  ev.charge_bytes(out.size(), a.pos);
   return Value(std::move(out));
 }
 
@@ -199,7 +212,11 @@ Value f_tojson(Evaluator& ev, const Value& v, const CallArgs& a) {
   o.ensure_ascii = bool_arg(a, 0, "ensure_ascii", false);
   if (const Value* indent = a.get(1, "indent"); indent && !indent->is_none()) {
     if (indent->is_string()) o.indent = indent->as_string();
-    else o.indent = std::string(static_cast<size_t>(std::max<int64_t>(0, int_arg(ev, a, 1, "indent", 0))), ' ');
+    else {
+      const int64_t width = std::max<int64_t>(0, int_arg(ev, a, 1, "indent", 0));
+      ev.check_size(static_cast<uint64_t>(width), 1, fmt::format("tojson(indent={})", width), a.pos);
+      o.indent = std::string(static_cast<size_t>(width), ' ');
+    }
   }
   if (const Value* seps = a.get(2, "separators"); seps && !seps->is_none()) {
     const auto parts = ev.iterate(*seps, a.pos);
@@ -208,18 +225,32 @@ Value f_tojson(Evaluator& ev, const Value& v, const CallArgs& a) {
     o.key_separator = py_str(parts[1]);
   }
   o.sort_keys = bool_arg(a, 3, "sort_keys", false);
-  return Value(json_dumps(ev, v, o, a.pos));
+  std::string out = json_dumps(ev, v, o, a.pos);
+  ev.charge_bytes(out.size(), a.pos);
+  return Value(std::move(out));
 }
 
 Value f_indent(Evaluator& ev, const Value& v, const CallArgs& a) {
   std::string indention;
   const Value* width = a.get(0, "width");
-  if (width && width->is_string()) indention = width->as_string();
-  else indention = std::string(static_cast<size_t>(std::max<int64_t>(0, int_arg(ev, a, 0, "width", 4))), ' ');
+  if (width && width->is_string()) {
+    indention = width->as_string();
+  } else {
+    // The width is checked before the indentation string exists (indent(10000000000) allocated it).
+    const int64_t w = std::max<int64_t>(0, int_arg(ev, a, 0, "width", 4));
+    ev.check_size(static_cast<uint64_t>(w), 1, fmt::format("indent({})", w), a.pos);
+    indention = std::string(static_cast<size_t>(w), ' ');
+  }
   const bool first = bool_arg(a, 1, "first", false);
   const bool blank = bool_arg(a, 2, "blank", false);
   const std::string s = text_of(v) + "\n";  // jinja2's quirk so that splitlines() sees the last line
   const auto lines = py_splitlines(s, false);
+  // Every line may get the indentation: the result's size, before building it.
+  const std::string what = fmt::format("indent of {} lines by {} bytes", lines.size(), indention.size());
+  ev.check_size(lines.size() + 1, indention.size(), what, a.pos);
+  const size_t bound = s.size() + (lines.size() + 1) * indention.size();
+  ev.check_size(1, bound, what, a.pos);
+  ev.charge_bytes(bound, a.pos);
   std::string rv;
   if (blank) {
     for (size_t i = 0; i < lines.size(); ++i) rv += (i ? "\n" + indention : "") + lines[i];
@@ -229,11 +260,14 @@ Value f_indent(Evaluator& ev, const Value& v, const CallArgs& a) {
   }
   if (first) rv = indention + rv;
   ev.check_size(rv.size(), a.pos);
-  return Value(std::move(rv));
+  return like(v, std::move(rv));
 }
 
 Value f_center(Evaluator& ev, const Value& v, const CallArgs& a) {
-  return Value(py_center(text_of(v), std::min<int64_t>(int_arg(ev, a, 0, "width", 80), 1 << 20), " "));
+  const int64_t width = int_arg(ev, a, 0, "width", 80);
+  if (width > 0) ev.check_size(static_cast<uint64_t>(width), 1, fmt::format("center({})", width), a.pos);
+  ev.charge_bytes(static_cast<size_t>(std::max<int64_t>(0, width)), a.pos);
+  return like(v, py_center(text_of(v), width, " "));
 }
 
 Value f_wordcount(Evaluator&, const Value& v, const CallArgs&) {
@@ -279,7 +313,7 @@ Value f_reverse(Evaluator& ev, const Value& v, const CallArgs& a) {
   }
   auto items = ev.iterate(v, a.pos);
   std::reverse(items.begin(), items.end());
-  return Value::list(std::move(items));
+  return Value::list(std::move(items), ListFlavor::reverse_iterator);
 }
 
 Value f_items(Evaluator& ev, const Value& v, const CallArgs& a) {
@@ -306,9 +340,9 @@ Value f_format(Evaluator& ev, const Value& v, const CallArgs& a) {
   if (!a.keyword.empty()) {
     auto d = std::make_shared<Dict>();
     for (const auto& [k, val] : a.keyword) d->set(Value(k), val);
-    return Value(py_percent_format(ev, text_of(v), Value::dict(d), a.pos));
+    return percent_format(ev, v, Value::dict(d), a.pos);
   }
-  return Value(py_percent_format(ev, text_of(v), Value::list(a.positional, ListFlavor::tuple), a.pos));
+  return percent_format(ev, v, Value::list(a.positional, ListFlavor::tuple), a.pos);
 }
 
 constexpr FilterEntry filters[] = {
@@ -318,7 +352,7 @@ constexpr FilterEntry filters[] = {
     {"d", f_default},         {"default", f_default},
     {"dictsort", f_dictsort}, {"e", f_escape},
     {"escape", f_escape},     {"first", f_first},
-    {"float", f_float},       {"forceescape", f_escape},
+    {"float", f_float},       {"forceescape", f_forceescape},
     {"format", f_format},     {"indent", f_indent},
     {"int", f_int},           {"items", f_items},
     {"join", f_join},         {"last", f_last},

@@ -34,6 +34,9 @@ bool less(Evaluator& ev, const Value& a, const Value& b, SourcePos pos) {
 
 // For select/reject (attr = false) and selectattr/rejectattr (attr = true).
 Value select_common(Evaluator& ev, const Value& v, const CallArgs& a, bool attr, bool keep_when) {
+  // jinja2's select_or_reject starts with `if value:`: None or an empty value yields nothing,
+  // before any argument is looked at (functionary's `tools | selectattr(...)` with tools=None).
+  if (!v.truthy()) return Value::list({}, ListFlavor::generator);
   const auto items = ev.iterate(v, a.pos);
   size_t next = 0;
   const Value* attribute = nullptr;
@@ -57,7 +60,7 @@ Value select_common(Evaluator& ev, const Value& v, const CallArgs& a, bool attr,
     const bool r = test ? test(ev, probe, test_args) : probe.truthy();
     if (r == keep_when) out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::list(std::move(out), ListFlavor::generator);
 }
 
 Value min_max(Evaluator& ev, const Value& v, const CallArgs& a, bool want_max) {
@@ -91,6 +94,7 @@ Value attribute_of(Evaluator& ev, const Value& item, const Value& attribute, Sou
 }
 
 Value f_map(Evaluator& ev, const Value& v, const CallArgs& a) {
+  if (!v.truthy()) return Value::list({}, ListFlavor::generator);  // jinja2: `if value:` first
   const auto items = ev.iterate(v, a.pos);
   ValueList out;
   if (a.positional.empty()) {
@@ -101,7 +105,7 @@ Value f_map(Evaluator& ev, const Value& v, const CallArgs& a) {
       Value r = attribute_of(ev, item, *attribute, a.pos);
       out.push_back(r.is_undefined() && dflt ? *dflt : std::move(r));
     }
-    return Value::list(std::move(out));
+    return Value::list(std::move(out), ListFlavor::generator);
   }
   const std::string name = py_str(a.positional[0]);
   const FilterFn f = filter_function(name);
@@ -111,7 +115,7 @@ Value f_map(Evaluator& ev, const Value& v, const CallArgs& a) {
   fargs.positional.assign(a.positional.begin() + 1, a.positional.end());
   fargs.keyword = a.keyword;
   for (const auto& item : items) out.push_back(f(ev, item, fargs));
-  return Value::list(std::move(out));
+  return Value::list(std::move(out), ListFlavor::generator);
 }
 
 Value f_select(Evaluator& ev, const Value& v, const CallArgs& a) { return select_common(ev, v, a, false, true); }
@@ -160,12 +164,13 @@ Value f_unique(Evaluator& ev, const Value& v, const CallArgs& a) {
   for (const auto& item : items) {
     Value k = sort_key(attribute ? attribute_of(ev, item, *attribute, a.pos) : item, cs);
     bool dup = false;
+    ev.charge(seen.size(), a.pos);  // quadratic in the worst case: the work budget bounds it
     for (const auto& s : seen) dup = dup || py_equal(s, k);
     if (dup) continue;
     seen.push_back(std::move(k));
     out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::list(std::move(out), ListFlavor::generator);
 }
 
 Value f_min(Evaluator& ev, const Value& v, const CallArgs& a) { return min_max(ev, v, a, false); }
@@ -178,8 +183,14 @@ Value f_sum(Evaluator& ev, const Value& v, const CallArgs& a) {
     const Value x = attribute ? attribute_of(ev, item, *attribute, a.pos) : item;
     if (!total.is_number() || !x.is_number())
       ev.fail(a.pos, fmt::format("unsupported operand type(s) for +: '{}' and '{}'", type_name(total), type_name(x)));
-    if (total.kind() == Kind::floating || x.kind() == Kind::floating) total = Value(total.number() + x.number());
-    else total = Value(total.integer_value() + x.integer_value());
+    if (total.kind() == Kind::floating || x.kind() == Kind::floating) {
+      total = Value(total.number() + x.number());
+    } else {
+      int64_t r = 0;
+      if (__builtin_add_overflow(total.integer_value(), x.integer_value(), &r))
+        template_fail(ErrorCode::unsupported, a.pos, "integer overflow in sum (Python integers are unbounded; ollm stops at 64 bits)");
+      total = Value(r);
+    }
   }
   return total;
 }
@@ -188,6 +199,11 @@ Value f_batch(Evaluator& ev, const Value& v, const CallArgs& a) {
   const int64_t count = int_arg(ev, a, 0, "linecount", 1);
   if (count <= 0) ev.fail(a.pos, "batch() needs a positive line count");
   const Value* fill = a.get(1, "fill_with");
+  // With fill_with the last batch is padded to `count` items: bound it before building it.
+  const auto max_batch = static_cast<int64_t>(ev.max_items());
+  if (fill && !fill->is_none() && count > max_batch)
+    ev.fail(a.pos, fmt::format("batch({}) with fill_with pads beyond the {}-item limit", count, max_batch));
+  if (fill && !fill->is_none()) ev.charge(static_cast<uint64_t>(count), a.pos);
   const auto items = ev.iterate(v, a.pos);
   ValueList out, tmp;
   for (const auto& item : items) {
@@ -202,7 +218,7 @@ Value f_batch(Evaluator& ev, const Value& v, const CallArgs& a) {
       while (static_cast<int64_t>(tmp.size()) < count) tmp.push_back(*fill);
     out.push_back(Value::list(std::move(tmp)));
   }
-  return Value::list(std::move(out));
+  return Value::list(std::move(out), ListFlavor::generator);
 }
 
 }  // namespace ollm::chat_template

@@ -3,6 +3,7 @@
 #include "tokenizer/chat_template/lexer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "tokenizer/chat_template/template_error.hpp"
@@ -65,11 +66,19 @@ class Lexer {
   }
 
  private:
+  // Tokens come in source order, so the column continues from the previous position on the same
+  // line: counting from the line start each time made one long line quadratic to lex.
   SourcePos pos_at(size_t off) const {
     const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), off) - 1;
-    const size_t start = *it;
-    return {static_cast<uint32_t>(it - line_starts_.begin() + 1),
-            static_cast<uint32_t>(utf8_length(std::string_view(src_).substr(start, off - start)) + 1)};
+    const auto line = static_cast<size_t>(it - line_starts_.begin());
+    const std::string_view src(src_);
+    size_t column;
+    if (line == cached_line_ && off >= cached_off_) column = cached_column_ + utf8_length(src.substr(cached_off_, off - cached_off_));
+    else column = utf8_length(src.substr(*it, off - *it));
+    cached_line_ = line;
+    cached_off_ = off;
+    cached_column_ = column;
+    return {static_cast<uint32_t>(line + 1), static_cast<uint32_t>(column + 1)};
   }
 
   [[noreturn]] void syntax_error(size_t off, const std::string& what) const {
@@ -393,6 +402,7 @@ class Lexer {
   std::string src_;
   std::vector<size_t> line_starts_;
   std::vector<Token> out_;
+  mutable size_t cached_line_ = SIZE_MAX, cached_off_ = 0, cached_column_ = 0;  // pos_at()'s last answer
 };
 
 }  // namespace

@@ -77,13 +77,29 @@ Value strings(std::vector<std::string> parts) {
 
 Value m_startswith(Evaluator& ev, const Value& s, const CallArgs& a) { return affix(ev, s, a, true); }
 Value m_endswith(Evaluator& ev, const Value& s, const CallArgs& a) { return affix(ev, s, a, false); }
+// The pieces a split with an explicit separator gives, checked before splitting.
+void check_pieces(Evaluator& ev, const std::string& s, const std::optional<std::string>& sep, int64_t maxsplit, SourcePos pos) {
+  ev.charge(s.size() / 64 + 1, pos);
+  if (!sep) return;
+  uint64_t n = py_count(s, *sep) + 1;
+  if (maxsplit >= 0) n = std::min<uint64_t>(n, static_cast<uint64_t>(maxsplit) + 1);
+  if (n > ev.max_items()) ev.fail(pos, fmt::format("split into {} pieces: more than {} items", n, ev.max_items()));
+}
+
 Value m_split(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return strings(py_split(s_of(s), sep_arg(ev, a), int_arg(ev, a, 1, "maxsplit", -1)));
+  const auto sep = sep_arg(ev, a);
+  const int64_t maxsplit = int_arg(ev, a, 1, "maxsplit", -1);
+  check_pieces(ev, s_of(s), sep, maxsplit, a.pos);
+  return strings(py_split(s_of(s), sep, maxsplit));
 }
 Value m_rsplit(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return strings(py_rsplit(s_of(s), sep_arg(ev, a), int_arg(ev, a, 1, "maxsplit", -1)));
+  const auto sep = sep_arg(ev, a);
+  const int64_t maxsplit = int_arg(ev, a, 1, "maxsplit", -1);
+  check_pieces(ev, s_of(s), sep, maxsplit, a.pos);
+  return strings(py_rsplit(s_of(s), sep, maxsplit));
 }
-Value m_splitlines(Evaluator&, const Value& s, const CallArgs& a) {
+Value m_splitlines(Evaluator& ev, const Value& s, const CallArgs& a) {
+  ev.charge(s_of(s).size() / 64 + 1, a.pos);
   return strings(py_splitlines(s_of(s), bool_arg(a, 0, "keepends", false)));
 }
 Value m_strip(Evaluator& ev, const Value& s, const CallArgs& a) {
@@ -99,7 +115,9 @@ Value m_replace(Evaluator& ev, const Value& s, const CallArgs& a) {
   const auto old_text = strict_str_arg(ev, a, 0, "old");
   const auto new_text = strict_str_arg(ev, a, 1, "new");
   if (!old_text || !new_text) ev.fail(a.pos, "replace() takes the old and new strings");
-  std::string out = py_replace(s_of(s), *old_text, *new_text, int_arg(ev, a, 2, "count", -1));
+  const int64_t count = int_arg(ev, a, 2, "count", -1);
+  check_replace_size(ev, s_of(s), *old_text, *new_text, count, "str.replace", a.pos);
+  std::string out = py_replace(s_of(s), *old_text, *new_text, count);
   ev.check_size(out.size(), a.pos);
   return Value(std::move(out));
 }
@@ -169,7 +187,12 @@ bool cp_alpha(uint32_t cp) { return cp >= 0x80 ? is_py_alnum(cp) : ((cp | 0x20) 
 bool cp_alnum(uint32_t cp) { return cp_alpha(cp) || cp_digit(cp); }
 
 Value m_center(Evaluator& ev, const Value& s, const CallArgs& a) {
-  return Value(py_center(s_of(s), std::min<int64_t>(int_arg(ev, a, 0, "width", 0), 1 << 20), str_arg(a, 1, "fillchar").value_or(" ")));
+  const int64_t width = int_arg(ev, a, 0, "width", 0);
+  const std::string fill = str_arg(a, 1, "fillchar").value_or(" ");
+  if (utf8_length(fill) != 1) ev.fail(a.pos, "The fill character must be exactly one character long");
+  if (width > 0) ev.check_size(static_cast<uint64_t>(width), fill.size(), fmt::format("str.center({})", width), a.pos);
+  ev.charge_bytes(static_cast<size_t>(std::max<int64_t>(0, width)) * fill.size(), a.pos);
+  return Value(py_center(s_of(s), width, fill));
 }
 Value m_removeprefix(Evaluator& ev, const Value& s, const CallArgs& a) {
   const std::string p = strict_str_arg(ev, a, 0, "prefix").value_or("");
@@ -258,12 +281,39 @@ Value l_index(Evaluator& ev, const Value& l, const CallArgs& a) {
 }
 Value l_copy(Evaluator&, const Value& l, const CallArgs&) { return Value::list(l.as_list()); }
 
+// Markup's methods that markupsafe wraps: string arguments are escaped first and the result is
+// a Markup again (Markup('<b>').upper() is still safe; .replace('x', '<') inserts '&lt;').
+bool markup_wrapped(std::string_view name) {
+  for (std::string_view n : {"capitalize", "title", "lower", "upper", "replace", "lstrip", "rstrip", "center", "strip",
+                             "removeprefix", "removesuffix"})
+    if (n == name) return true;
+  return false;
+}
+
+Value bind_markup(std::string name, const Value& self, MethodFn fn) {
+  auto c = std::make_shared<Callable>();
+  c->name = std::move(name);
+  c->fn = [self, fn](Evaluator& ev, const CallArgs& a) {
+    CallArgs escaped = a;
+    for (Value& v : escaped.positional)
+      if (v.is_string() && !v.is_markup()) v = Value(html_escape(v.as_string()));
+    for (auto& kv : escaped.keyword)
+      if (kv.second.is_string() && !kv.second.is_markup()) kv.second = Value(html_escape(kv.second.as_string()));
+    Value r = fn(ev, self, escaped);
+    return r.is_string() ? Value::markup(r.as_string()) : r;
+  };
+  return Value::callable(std::move(c));
+}
+
 }  // namespace
 
 Value find_method(const Value& receiver, std::string_view name, SourcePos) {
   if (receiver.is_string()) {
     for (const auto& m : str_methods)
-      if (m.name == name) return bind(fmt::format("str.{}", name), receiver, m.fn);
+      if (m.name == name) {
+        if (receiver.is_markup() && markup_wrapped(name)) return bind_markup(fmt::format("str.{}", name), receiver, m.fn);
+        return bind(fmt::format("str.{}", name), receiver, m.fn);
+      }
     if (std::find(std::begin(other_str_methods), std::end(other_str_methods), name) != std::end(other_str_methods))
       return not_implemented("str", name);
     return Value();

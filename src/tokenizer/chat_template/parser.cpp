@@ -1,6 +1,7 @@
 // Jinja2 grammar over the lexer's tokens (precedence and statement forms as in jinja2/parser.py).
 #include "tokenizer/chat_template/parser.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <initializer_list>
 
@@ -18,6 +19,14 @@ class Parser {
   StmtList parse_all() {
     StmtList body = subparse({});
     if (cur().type != Tok::eof) fail("unexpected tag");  // an end tag with no opening
+    // jinja2's compiler refuses an unknown filter or test unless it sits in an if statement or
+    // an inline if ("soft frame"); those fail when called (Evaluator), so an untaken branch renders.
+    for (const Unresolved& u : unresolved_) {
+      if (u.soft) continue;
+      if (u.known_to_jinja)
+        template_fail(ErrorCode::unsupported, u.pos, "the '{}' {} is not supported", u.name, u.is_filter ? "filter" : "test");
+      template_fail(ErrorCode::invalid_model_file, u.pos, "no {} named '{}'", u.is_filter ? "filter" : "test", u.name);
+    }
     return body;
   }
 
@@ -87,6 +96,37 @@ class Parser {
     e->pos = pos;
     return e;
   }
+
+  // Every node with children passes here once they are attached: the height check happens while
+  // the tree is built, so no tree deeper than the limit ever exists (not even one being freed).
+  ExprPtr finish(ExprPtr e) const {
+    uint32_t h = 0;
+    if (e->target) h = e->target->height;
+    for (const auto& a : e->args)
+      if (a) h = std::max(h, a->height);
+    for (const auto& kv : e->kwargs) h = std::max(h, kv.second->height);
+    e->height = h + 1;
+    if (e->height > max_expr_height)
+      template_fail(ErrorCode::invalid_argument, e->pos, "expression nests deeper than {} levels", max_expr_height);
+    return e;
+  }
+
+  // An unknown filter/test name: refused after parsing unless it turns out to be in a soft frame.
+  struct Unresolved {
+    std::string name;
+    SourcePos pos;
+    bool is_filter = true, known_to_jinja = false, soft = false;
+  };
+  void note_unresolved(const std::string& name, SourcePos pos, bool is_filter) {
+    unresolved_.push_back({name, pos, is_filter, is_filter ? jinja_has_filter(name) : jinja_has_test(name), soft_});
+  }
+  // Sets soft_ for a region and restores it.
+  struct SoftFrame {
+    Parser& p;
+    bool saved;
+    SoftFrame(Parser& parser, bool soft) : p(parser), saved(parser.soft_) { p.soft_ = soft; }
+    ~SoftFrame() { p.soft_ = saved; }
+  };
 
   // --- statements ------------------------------------------------------------------------
   // Parses until a block tag whose name is one of `end_names` (left current) or the end.
@@ -184,6 +224,7 @@ class Parser {
   }
 
   StmtPtr parse_if() {
+    SoftFrame soft(*this, true);
     const SourcePos pos = next().pos;
     auto s = stmt(StmtKind::if_, pos);
     s->expr = parse_tuple(false, {}, false);
@@ -214,6 +255,7 @@ class Parser {
     s->target = parse_assign_target(true, false, {"in"});
     if (!skip_name("in")) fail(fmt::format("expected 'in', got '{}'", describe(cur())));
     s->expr = parse_tuple(false, {"recursive"}, false);
+    SoftFrame inner(*this, false);  // the loop's own frame: its test and bodies are not soft
     if (skip_name("if")) s->condition = parse_expression(true);
     if (is_name("recursive")) template_fail(ErrorCode::unsupported, cur().pos, "recursive for loops are not supported");
     ++loop_depth_;
@@ -233,6 +275,7 @@ class Parser {
       return s;
     }
     auto s = stmt(StmtKind::set_block, pos);
+    SoftFrame inner(*this, false);
     s->target = std::move(target);
     s->expr = parse_filter(nullptr, false);
     s->body = statements({"endset"}, true);
@@ -258,6 +301,7 @@ class Parser {
     auto s = stmt(StmtKind::macro, pos);
     auto def = std::make_shared<MacroDef>();
     def->name = expect_name();
+    SoftFrame inner(*this, false);
     parse_signature(def);
     const int saved_loops = loop_depth_;
     loop_depth_ = 0;
@@ -273,6 +317,7 @@ class Parser {
     auto s = stmt(StmtKind::call_block, pos);
     auto def = std::make_shared<MacroDef>();
     def->name = "caller";
+    SoftFrame inner(*this, false);
     if (is_op("(")) parse_signature(def);
     s->expr = parse_expression(true);
     if (s->expr->kind != ExprKind::call) template_fail(ErrorCode::invalid_model_file, pos, "syntax error: expected call");
@@ -288,6 +333,7 @@ class Parser {
   StmtPtr parse_filter_block() {
     const SourcePos pos = next().pos;
     auto s = stmt(StmtKind::filter_block, pos);
+    SoftFrame inner(*this, false);
     s->expr = parse_filter(nullptr, true);
     s->body = statements({"endfilter"}, true);
     return s;
@@ -296,6 +342,7 @@ class Parser {
   StmtPtr parse_with() {
     const SourcePos pos = next().pos;
     auto s = stmt(StmtKind::with, pos);
+    SoftFrame inner(*this, false);
     while (cur().type != Tok::block_end) {
       if (!s->targets.empty()) expect_op(",");
       s->targets.push_back(parse_assign_target(true, false, {}));
@@ -351,7 +398,7 @@ class Parser {
     }
     auto t = make(ExprKind::tuple, pos);
     t->args = std::move(items);
-    return t;
+    return finish(std::move(t));
   }
 
   // --- expressions (lowest to highest precedence) ----------------------------------------
@@ -361,7 +408,9 @@ class Parser {
   }
 
   ExprPtr parse_condexpr() {
+    DepthGuard guard(*this);  // `a if b else c if d else ...` recurses here for each else
     SourcePos pos = cur().pos;
+    const size_t first_unresolved = unresolved_.size();
     ExprPtr expr1 = parse_or();
     while (skip_name("if")) {
       auto c = make(ExprKind::condexpr, pos);
@@ -370,8 +419,10 @@ class Parser {
       c->args.push_back(std::move(test));
       c->args.push_back(std::move(expr1));
       c->args.push_back(std::move(otherwise));
-      expr1 = std::move(c);
+      expr1 = finish(std::move(c));
       pos = cur().pos;
+      // The whole inline if is a soft frame in jinja2, the value before "if" included.
+      for (size_t k = first_unresolved; k < unresolved_.size(); ++k) unresolved_[k].soft = true;
     }
     return expr1;
   }
@@ -381,7 +432,7 @@ class Parser {
     e->name = std::move(op);
     e->args.push_back(std::move(a));
     e->args.push_back(std::move(b));
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_or() {
@@ -403,7 +454,7 @@ class Parser {
     if (is_name("not")) {
       auto e = make(ExprKind::not_, next().pos);
       e->args.push_back(parse_not());
-      return e;
+      return finish(std::move(e));
     }
     return parse_compare();
   }
@@ -433,7 +484,7 @@ class Parser {
       cmp->ops.push_back(op);
       cmp->args.push_back(parse_math1());
     }
-    return cmp ? std::move(cmp) : std::move(expr);
+    return cmp ? finish(std::move(cmp)) : std::move(expr);
   }
 
   ExprPtr parse_math1() {
@@ -453,7 +504,7 @@ class Parser {
     auto c = make(ExprKind::concat, pos);
     c->args.push_back(std::move(first));
     while (skip_op("~")) c->args.push_back(parse_math2());
-    return c;
+    return finish(std::move(c));
   }
 
   ExprPtr parse_math2() {
@@ -480,6 +531,7 @@ class Parser {
       const Token t = next();
       node = make(t.value == "-" ? ExprKind::neg : ExprKind::pos, t.pos);
       node->args.push_back(parse_unary(false));
+      node = finish(std::move(node));
     } else {
       node = parse_primary(false);
     }
@@ -541,7 +593,7 @@ class Parser {
         e->args.push_back(parse_expression(true));
       }
       expect_op("]");
-      return e;
+      return finish(std::move(e));
     }
     if (is_op("{")) {
       auto e = make(ExprKind::dict, next().pos);
@@ -553,7 +605,7 @@ class Parser {
         e->args.push_back(parse_expression(true));
       }
       expect_op("}");
-      return e;
+      return finish(std::move(e));
     }
     unexpected();
   }
@@ -583,7 +635,7 @@ class Parser {
         auto e = make(ExprKind::getattr, t.pos);
         e->target = std::move(node);
         e->name = next().value;
-        return e;
+        return finish(std::move(e));
       }
       if (cur().type != Tok::integer) fail("expected name or number");
       auto e = make(ExprKind::getitem, t.pos);
@@ -591,7 +643,7 @@ class Parser {
       auto idx = make(ExprKind::literal, cur().pos);
       idx->literal = Value(next().int_value);
       e->args.push_back(std::move(idx));
-      return e;
+      return finish(std::move(e));
     }
     std::vector<ExprPtr> args;
     while (!is_op("]")) {
@@ -606,9 +658,9 @@ class Parser {
     } else {
       auto tup = make(ExprKind::tuple, t.pos);
       tup->args = std::move(args);
-      e->args.push_back(std::move(tup));
+      e->args.push_back(finish(std::move(tup)));
     }
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_subscribed() {
@@ -633,7 +685,7 @@ class Parser {
     }
     auto s = make(ExprKind::slice, pos);
     s->args = std::move(parts);
-    return s;
+    return finish(std::move(s));
   }
 
   void parse_call_args(Expr& call) {
@@ -666,7 +718,7 @@ class Parser {
     auto e = make(ExprKind::call, node->pos);  // errors point at the callee, not at "("
     e->target = std::move(node);
     parse_call_args(*e);
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_filter(ExprPtr node, bool start_inline) {
@@ -678,16 +730,13 @@ class Parser {
       std::string name = expect_name();
       while (skip_op(".")) name += "." + expect_name();
       const FilterEntry* entry = find_filter(name);
-      if (!entry) {
-        if (jinja_has_filter(name)) template_fail(ErrorCode::unsupported, pos, "the '{}' filter is not supported", name);
-        template_fail(ErrorCode::invalid_model_file, pos, "no filter named '{}'", name);
-      }
+      if (!entry) note_unresolved(name, pos, true);
       auto e = make(ExprKind::filter, pos);
       e->name = std::move(name);
       e->builtin = entry;
       e->target = std::move(node);
       if (is_op("(")) parse_call_args(*e);
-      node = std::move(e);
+      node = finish(std::move(e));
     }
     return node;
   }
@@ -700,10 +749,7 @@ class Parser {
     std::string name = expect_name();
     while (skip_op(".")) name += "." + expect_name();
     const TestEntry* entry = find_test(name);
-    if (!entry) {
-      if (jinja_has_test(name)) template_fail(ErrorCode::unsupported, pos, "the '{}' test is not supported", name);
-      template_fail(ErrorCode::invalid_model_file, pos, "no test named '{}'", name);
-    }
+    if (!entry) note_unresolved(name, pos, false);
     auto e = make(ExprKind::test, pos);
     e->name = std::move(name);
     e->builtin = entry;
@@ -718,13 +764,15 @@ class Parser {
       if (is_name("is")) fail("you cannot chain multiple tests with is");
       e->args.push_back(parse_postfix(parse_primary(false)));
     }
-    return e;
+    return finish(std::move(e));
   }
 
   std::vector<Token> toks_;
   size_t i_ = 0;
   int depth_ = 0;
   int loop_depth_ = 0;
+  bool soft_ = false;  // inside an if statement's test or bodies (jinja2's soft frame)
+  std::vector<Unresolved> unresolved_;
 };
 
 void scan_expr(const Expr* e, MacroDef& def) {

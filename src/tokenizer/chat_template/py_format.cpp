@@ -142,6 +142,7 @@ std::string py_percent_format(Evaluator& ev, const std::string& format, const Va
     out += piece;
     ev.check_size(out.size(), pos);
   }
+  ev.charge_bytes(out.size(), pos);
   if (!used_mapping && next < positional.size() && !(mapping && next == 0))
     ev.fail(pos, "not all arguments converted during string formatting");
   return out;
@@ -302,7 +303,27 @@ std::string py_str_format(Evaluator& ev, const std::string& format, const CallAr
     out += format_value(ev, v, spec, pos);
     ev.check_size(out.size(), pos);
   }
+  ev.charge_bytes(out.size(), pos);
   return out;
+}
+
+Value percent_format(Evaluator& ev, const Value& format, const Value& args, SourcePos pos) {
+  if (!format.is_markup()) return Value(py_percent_format(ev, format.as_string(), args, pos));
+  // markupsafe's _MarkupEscapeHelper: numbers format as numbers, everything else as escape(str(x)).
+  auto escaped = [](const Value& x) { return x.is_number() || x.is_markup() ? x : Value(html_escape(py_str(x))); };
+  Value safe_args;
+  if (args.is_list() && args.list_flavor() == ListFlavor::tuple) {
+    ValueList items;
+    for (const Value& x : args.as_list()) items.push_back(escaped(x));
+    safe_args = Value::list(std::move(items), ListFlavor::tuple);
+  } else if (args.is_dict()) {
+    auto d = std::make_shared<Dict>();
+    for (const auto& [k, x] : args.as_dict().items) d->set(k, escaped(x));
+    safe_args = Value::dict(std::move(d));
+  } else {
+    safe_args = escaped(args);
+  }
+  return Value::markup(py_percent_format(ev, format.as_string(), safe_args, pos));
 }
 
 }  // namespace ollm::chat_template

@@ -10,6 +10,9 @@
 namespace ollm::chat_template {
 
 std::string py_percent_format(Evaluator& ev, const std::string& format, const Value& args, SourcePos pos);
+// `format % args` for a str or a Markup format: Markup.__mod__ HTML-escapes the arguments and
+// gives a Markup.
+Value percent_format(Evaluator& ev, const Value& format, const Value& args, SourcePos pos);
 std::string py_str_format(Evaluator& ev, const std::string& format, const CallArgs& args);
 
 }  // namespace ollm::chat_template

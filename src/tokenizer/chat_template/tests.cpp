@@ -43,7 +43,9 @@ bool t_escaped(Evaluator&, const Value&, const CallArgs&) { return false; }
 bool t_iterable(Evaluator&, const Value& v, const CallArgs&) {
   return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
 }
-bool t_sequence(Evaluator&, const Value& v, const CallArgs&) { return v.is_string() || v.is_list() || v.is_dict(); }
+bool t_sequence(Evaluator&, const Value& v, const CallArgs&) {
+  return v.is_string() || (v.is_list() && !v.is_iterator()) || v.is_dict();  // generators have no len()
+}
 
 bool t_lower(Evaluator&, const Value& v, const CallArgs&) {
   const std::string s = py_str(v);

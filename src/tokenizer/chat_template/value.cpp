@@ -62,7 +62,7 @@ bool Value::truthy() const {
     case Kind::integer: return as_int() != 0;
     case Kind::floating: return as_float() != 0.0;
     case Kind::string: return !as_string().empty();
-    case Kind::list: return !as_list().empty();
+    case Kind::list: return is_iterator() || !as_list().empty();  // Python objects without __len__ are true
     case Kind::dict: return as_dict().size() != 0;
     case Kind::callable:
     case Kind::object: return true;
@@ -136,6 +136,8 @@ std::string_view type_name(const Value& v) {
         case ListFlavor::dict_items: return "dict_items";
         case ListFlavor::dict_keys: return "dict_keys";
         case ListFlavor::dict_values: return "dict_values";
+        case ListFlavor::generator: return "generator";
+        case ListFlavor::reverse_iterator: return "list_reverseiterator";
         default: return "list";
       }
     case Kind::dict: return "dict";
@@ -152,6 +154,10 @@ void append_repr(std::string& out, const Value& v);
 void append_list(std::string& out, const Value& v) {
   const auto& items = v.as_list();
   const auto flavor = v.list_flavor();
+  if (v.is_iterator()) {  // Python shows an address here; there is nothing stable to match
+    out += fmt::format("<{} object>", type_name(v));
+    return;
+  }
   const char* open = flavor == ListFlavor::tuple ? "(" : "[";
   const char* close = flavor == ListFlavor::tuple ? ")" : "]";
   if (flavor == ListFlavor::dict_items) out += "dict_items(";

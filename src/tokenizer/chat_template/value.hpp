@@ -27,8 +27,12 @@ struct Object;
 using ValueList = std::vector<Value>;
 
 enum class Kind : uint8_t { undefined, none, boolean, integer, floating, string, list, dict, callable, object };
-// Lists remember which Python sequence they stand for, because str() of each differs.
-enum class ListFlavor : uint8_t { list, tuple, dict_items, dict_keys, dict_values };
+// Lists remember which Python sequence they stand for, because str() of each differs. `generator`
+// is what jinja2's map/select/reject/selectattr/rejectattr/unique/batch return and `reverse_iterator`
+// what reverse gives for a list: iterable, but always true, without len(), not subscriptable and not
+// JSON serializable (tojson refuses them, as transformers does). Unlike Python's they can be
+// iterated more than once.
+enum class ListFlavor : uint8_t { list, tuple, dict_items, dict_keys, dict_values, generator, reverse_iterator };
 
 class Value {
  public:
@@ -48,6 +52,15 @@ class Value {
   static Value dict(std::shared_ptr<Dict> d);
   static Value callable(std::shared_ptr<Callable> c);
   static Value object(std::shared_ptr<Object> o);
+  // markupsafe's Markup: a string marked safe (|safe, |escape). Adding a plain string to it
+  // HTML-escapes that string, as Python does even with autoescape off (functionary's templates
+  // print `"..."|safe + x|tojson` with &#34; for each quote).
+  static Value markup(std::string s) {
+    Value v(std::move(s));
+    v.markup_ = true;
+    return v;
+  }
+  bool is_markup() const noexcept { return markup_; }
 
   Kind kind() const noexcept { return kind_; }
   bool is_undefined() const noexcept { return kind_ == Kind::undefined; }
@@ -56,6 +69,10 @@ class Value {
   bool is_number() const noexcept { return kind_ == Kind::integer || kind_ == Kind::floating || kind_ == Kind::boolean; }
   bool is_list() const noexcept { return kind_ == Kind::list; }
   bool is_dict() const noexcept { return kind_ == Kind::dict; }
+  // A generator or iterator (see ListFlavor): a list in storage only.
+  bool is_iterator() const noexcept {
+    return kind_ == Kind::list && (flavor_ == ListFlavor::generator || flavor_ == ListFlavor::reverse_iterator);
+  }
 
   bool as_bool() const { return std::get<bool>(data_); }
   int64_t as_int() const { return std::get<int64_t>(data_); }
@@ -77,6 +94,7 @@ class Value {
  private:
   Kind kind_ = Kind::undefined;
   ListFlavor flavor_ = ListFlavor::list;
+  bool markup_ = false;
   std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<ValueList>, std::shared_ptr<Dict>,
                std::shared_ptr<Callable>, std::shared_ptr<Object>>
       data_;
