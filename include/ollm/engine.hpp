@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ollm/export.h"
+#include "ollm/thread_pool.hpp"
 #include "ollm/model.hpp"
 #include "ollm/sampling.hpp"
 #include "ollm/types.hpp"
@@ -53,7 +54,12 @@ OLLM_API const char* numerics_name(Numerics numerics) noexcept;
 // Every field is range-checked when the Engine is made: a value outside the range given here
 // throws Error(invalid_argument) naming the field, its value and the range.
 struct EngineOptions {
-  int threads = 0;                 // compute threads, 0..1024; 0 = all hardware threads
+  int threads = 0;                 // compute threads, 0..1024; 0 = all of the pool's threads
+  // The pool the engine's regions run on, shareable by many engines (ollm/thread_pool.hpp).
+  // Null: the library's shared pool (one thread per hardware thread, also used by the public
+  // ops), or a pool of its own when `threads` asks for more than that pool has. Engines sharing
+  // a pool take turns region by region instead of oversubscribing the cores.
+  std::shared_ptr<ThreadPool> thread_pool;
   int64_t kv_cache_tokens = 4096;  // KV budget in tokens shared by all sequences, 0..2^31-1 (0: bytes decide)
   uint64_t kv_cache_bytes = 0;     // or in bytes (when non-zero and smaller)
   DType kv_type = DType::f16;      // F16, BF16, F32, or Q8_0 (head dims multiples of 32)

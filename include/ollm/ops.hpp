@@ -28,6 +28,10 @@ OLLM_API std::vector<uint8_t> quantize(DType type, std::span<const float> values
 // n_threads = 0 uses the library's shared pool (every hardware thread). Shapes are validated and
 // an Error(invalid_argument) names the values that disagree.
 
+// The gated MLP's activation: silu(x) = x sigmoid(x); gelu_tanh: the tanh approximation;
+// gelu_erf: the exact x Phi(x). Part of a model's description, on every device.
+enum class Activation { silu, gelu_tanh, gelu_erf };
+
 // Rotary embeddings. normal: dims (2i, 2i+1) form pair i (GGUF llama after the converter's
 // permutation); neox: dims (i, i + rot_dims/2) (Hugging Face rotate_half).
 enum class RopeLayout { normal, neox };

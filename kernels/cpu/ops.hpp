@@ -42,8 +42,7 @@ float yarn_attention_factor(float factor, float mscale, float mscale_all_dim);
 // times mscale. Dims >= rot_dims are left as they are.
 void rope(const RopeParams& p, const RopeTable& t, float* x, int64_t n_tok, int n_heads, const int32_t* pos);
 
-// silu(x) = x sigmoid(x); gelu_tanh: the tanh approximation; gelu_erf: the exact x Phi(x).
-enum class Activation { silu, gelu_tanh, gelu_erf };
+using Activation = ollm::Activation;  // silu, gelu_tanh, gelu_erf (ollm/ops.hpp)
 // gate: [rows, n] (row stride gate_stride) · up: [rows, n] (row stride up_stride) · out: [rows, n]
 // (row stride n). out = act(gate) * up. out may alias gate or up when the strides are n.
 void gated_activation(Activation act, const float* gate, const float* up, float* out, int64_t rows, int64_t n,

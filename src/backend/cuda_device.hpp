@@ -2,6 +2,7 @@
 // compiled in and by cuda_absent.cpp otherwise, so callers never need #ifdefs.
 #pragma once
 
+#include <memory>
 #include <string>
 
 namespace ollm::backend {
@@ -13,5 +14,10 @@ struct CudaDeviceReport {
 
 CudaDeviceReport cuda_device_report() noexcept;
 bool cuda_compiled_in() noexcept;
+
+class Device;
+// The CUDA device `index` (registry.cpp parses "cuda:N"). Throws Error(unsupported) "[cuda] not
+// compiled in ..." without CUDA, Error(not_found) when the device is not there.
+std::shared_ptr<Device> open_cuda_device(int index);
 
 }  // namespace ollm::backend

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/ops.hpp"
+#include "ollm/ops.hpp"
 
 namespace ollm::model {
 
@@ -32,12 +32,12 @@ struct DecoderConfig {
   // added the 1. Applied once at load to the f32 copies of the norm weights.
   float norm_weight_offset = 0.0f;
 
-  cpu::Activation activation = cpu::Activation::silu;  // of the gated MLP
+  Activation activation = Activation::silu;  // of the gated MLP
 
   // RoPE. Global layers use rope; sliding-window layers use rope_local when has_local_rope.
-  cpu::RopeParams rope;
+  RopeParams rope;
   bool has_local_rope = false;
-  cpu::RopeParams rope_local;
+  RopeParams rope_local;
 
   // Attention.
   float attention_scale = 0.0f;    // multiplies q·k; 1/sqrt(head_dim) unless the family says

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cpu/dequantize.hpp"
 #include "format/hf_tensor_names.hpp"
+#include "ollm/ops.hpp"
 #include "util/fail.hpp"
 #include "util/printable.hpp"
 
@@ -16,7 +16,8 @@ namespace {
 
 class Binder {
  public:
-  Binder(const ModelSpec& spec, DecoderWeights& out) : spec_(spec), out_(out) {}
+  Binder(const ModelSpec& spec, DecoderWeights& out, const backend::Device& device, backend::WeightStore& store)
+      : spec_(spec), out_(out), device_(device), store_(store) {}
 
   const TensorInfo* find(const std::string& name) const { return spec_.find_tensor(name); }
 
@@ -49,40 +50,48 @@ class Binder {
   bool hf() const { return spec_.format == ModelFormat::safetensors; }
 
   // A [n_out, n_in] matrix (ggml dims {n_in, n_out}), used in place.
-  cpu::WeightMatrix matrix(const std::string& name, int64_t n_out, int64_t n_in) {
+  Weight matrix(const std::string& name, int64_t n_out, int64_t n_in) {
     const TensorInfo& t = require(name);
     check_dims(t, {n_in, n_out});
     return view(t, n_out, n_in);
   }
 
-  cpu::WeightMatrix view(const TensorInfo& t, int64_t n_rows, int64_t n_cols) {
-    if (!cpu::matmul_supports(t.type))
-      fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
-           spec_.path.string(), shown(t), dtype_name(t.type));
+  Weight view(const TensorInfo& t, int64_t n_rows, int64_t n_cols) {
+    require_matmul(t);
     const size_t row_bytes = dtype_row_bytes(t.type, n_cols);
     out_.bytes_per_token += row_bytes * static_cast<uint64_t>(n_rows);
-    return {t.type, t.data.data(), n_rows, n_cols, row_bytes};
+    return store_.place(Weight{t.type, t.data.data(), n_rows, n_cols, row_bytes});
+  }
+
+  void require_matmul(const TensorInfo& t) const {
+    if (!device_.supports(backend::Op::matmul, t.type))
+      fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the {} matmul does not take",
+           spec_.path.string(), shown(t), dtype_name(t.type), device_.display_name());
   }
 
   // A [n] vector of any float type as f32, plus `offset` (Gemma's 1 + w).
-  std::vector<float> vector(const std::string& name, int64_t n, float offset = 0.0f) {
-    return vector_of(require(name), n, offset);
+  Vector vector(const std::string& name, int64_t n, float offset = 0.0f) {
+    return store_.place(host_vector(require(name), n, offset));
   }
 
-  std::vector<float> optional_vector(const std::string& name, int64_t n) {
+  Vector optional_vector(const std::string& name, int64_t n) {
     const TensorInfo* t = find(name);
-    return t ? vector_of(*t, n, 0.0f) : std::vector<float>{};
+    return t ? store_.place(host_vector(*t, n, 0.0f)) : Vector{};
+  }
+
+  std::vector<float> optional_host_vector(const std::string& name, int64_t n) {
+    const TensorInfo* t = find(name);
+    return t ? host_vector(*t, n, 0.0f) : std::vector<float>{};
   }
 
   // Experts: stacked in the file (GGUF "blk.N.ffn_gate_exps.weight", ggml dims
   // {n_in, n_out, n_experts}) or one tensor per expert (HF: "blk.N.ffn_gate.E.weight"),
   // which are copied into one block so the grouped matmul sees a single [n_experts, ...] tensor.
-  cpu::WeightMatrix experts(const std::string& layer, const std::string& kind, int n_experts, int64_t n_out,
+  Weight experts(const std::string& layer, const std::string& kind, int n_experts, int64_t n_out,
                             int64_t n_in) {
     if (const TensorInfo* t = find(layer + kind + "_exps.weight")) {
       check_dims(*t, {n_in, n_out, n_experts});
-      cpu::WeightMatrix w = view(*t, n_out * n_experts, n_in);
-      return w;
+      return view(*t, n_out * n_experts, n_in);
     }
     const TensorInfo& first = require(layer + kind + ".0.weight");
     const size_t row_bytes = dtype_row_bytes(first.type, n_in);
@@ -96,23 +105,20 @@ class Binder {
              spec_.path.string(), shown(t), dtype_name(t.type), dtype_name(first.type));
       std::memcpy(block.get() + expert_bytes * static_cast<size_t>(e), t.data.data(), expert_bytes);
     }
-    if (!cpu::matmul_supports(first.type))
-      fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which the CPU matmul does not take",
-           spec_.path.string(), shown(first), dtype_name(first.type));
-    cpu::WeightMatrix w{first.type, block.get(), n_out * n_experts, n_in, row_bytes};
-    out_.owned.push_back(std::move(block));
-    return w;
+    require_matmul(first);
+    const Weight host{first.type, block.get(), n_out * n_experts, n_in, row_bytes};
+    return store_.place_owned(std::move(block), host);
   }
 
  private:
-  std::vector<float> vector_of(const TensorInfo& t, int64_t n, float offset) {
+  // The file's F32/F16/BF16 values as f32 on the host (a format conversion, before placement).
+  std::vector<float> host_vector(const TensorInfo& t, int64_t n, float offset) {
     check_dims(t, {n});
-    const auto fn = cpu::dequantize_row_fn(t.type);
-    if (!fn || (t.type != DType::f32 && t.type != DType::f16 && t.type != DType::bf16))
+    if (t.type != DType::f32 && t.type != DType::f16 && t.type != DType::bf16)
       fail(ErrorCode::unsupported, "[model] {}: vector tensor '{}' is {}; expected F32, F16 or BF16",
            spec_.path.string(), shown(t), dtype_name(t.type));
     std::vector<float> v(static_cast<size_t>(n));
-    fn(t.data.data(), v.data(), n);
+    dequantize(t.type, t.data.first(dtype_row_bytes(t.type, n)), v);
     if (offset != 0.0f)
       for (float& x : v) x += offset;
     return v;
@@ -120,13 +126,16 @@ class Binder {
 
   const ModelSpec& spec_;
   DecoderWeights& out_;
+  const backend::Device& device_;
+  backend::WeightStore& store_;
 };
 
 }  // namespace
 
-DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& c) {
+DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& c, const backend::Device& device,
+                                    backend::WeightStore& store) {
   DecoderWeights w;
-  Binder b(spec, w);
+  Binder b(spec, w, device, store);
   const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
   const int64_t k_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
   const int64_t v_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim_v;
@@ -135,12 +144,11 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
 
   const TensorInfo& embd = b.require("token_embd.weight");
   b.check_dims(embd, {c.hidden, c.vocab});
-  if (!cpu::dequantize_row_fn(embd.type))
+  if (!device.supports(backend::Op::embedding, embd.type))
     fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which cannot be read", spec.path.string(),
          b.shown(embd), dtype_name(embd.type));
-  w.embedding_type = embd.type;
-  w.embedding = embd.data.data();
-  w.embedding_row_stride = dtype_row_bytes(embd.type, c.hidden);
+  const size_t embedding_row_bytes = dtype_row_bytes(embd.type, c.hidden);
+  w.embedding = store.place(Weight{embd.type, embd.data.data(), c.vocab, c.hidden, embedding_row_bytes});
 
   w.layers.resize(static_cast<size_t>(c.n_layers));
   for (int64_t i = 0; i < c.n_layers; ++i) {
@@ -188,7 +196,7 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
     }
   }
   w.output_norm = b.vector("output_norm.weight", c.hidden, off);
-  w.rope_freqs = b.optional_vector("rope_freqs.weight", c.rope.rot_dims / 2);
+  w.rope_freqs = b.optional_host_vector("rope_freqs.weight", c.rope.rot_dims / 2);
   // Untied means the file must hold the projection: falling back to the embedding would run a
   // different model than the one described.
   if (!c.tied_embeddings) {
@@ -196,7 +204,7 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
   } else {
     w.output = b.view(embd, c.vocab, c.hidden);
   }
-  w.bytes_per_token += w.embedding_row_stride;  // the one embedding row gathered
+  w.bytes_per_token += embedding_row_bytes;  // the one embedding row gathered
   return w;
 }
 

@@ -26,25 +26,25 @@ constexpr FamilyInfo family_table[] = {
     {"gemma2", Family::gemma2}, {"gemma3", Family::gemma3}, {"phi3", Family::phi3},
 };
 
-cpu::RopeScaling rope_scaling_kind(const ModelSpec& spec) {
+RopeScalingType rope_scaling_kind(const ModelSpec& spec) {
   const auto& type = spec.hparams.rope_scaling.type;
-  if (type.empty() || type == "none" || type == "default") return cpu::RopeScaling::none;
-  if (type == "linear") return cpu::RopeScaling::linear;
-  if (type == "llama3") return cpu::RopeScaling::llama3;
-  if (type == "yarn") return cpu::RopeScaling::yarn;
+  if (type.empty() || type == "none" || type == "default") return RopeScalingType::none;
+  if (type == "linear") return RopeScalingType::linear;
+  if (type == "llama3") return RopeScalingType::llama3;
+  if (type == "yarn") return RopeScalingType::yarn;
   fail(ErrorCode::unsupported, "[model] {}: RoPE scaling '{}' is not supported (none, linear, llama3, yarn are)",
        spec.path.string(), type);
 }
 
-cpu::RopeParams make_rope(const ModelSpec& spec, double theta, cpu::RopeLayout layout, bool with_scaling) {
+RopeParams make_rope(const ModelSpec& spec, double theta, RopeLayout layout, bool with_scaling) {
   const auto& hp = spec.hparams;
-  cpu::RopeParams p;
+  RopeParams p;
   p.head_dim = static_cast<int>(hp.head_dim);
   p.rot_dims = static_cast<int>(hp.rope_dims ? hp.rope_dims : hp.head_dim);
   p.theta_base = static_cast<float>(theta);
   p.layout = layout;
-  p.scaling = with_scaling ? rope_scaling_kind(spec) : cpu::RopeScaling::none;
-  if (p.scaling != cpu::RopeScaling::none) {
+  p.scaling = with_scaling ? rope_scaling_kind(spec) : RopeScalingType::none;
+  if (p.scaling != RopeScalingType::none) {
     const auto& rs = hp.rope_scaling;
     p.factor = static_cast<float>(rs.factor);
     if (rs.low_freq_factor > 0) p.low_freq_factor = static_cast<float>(rs.low_freq_factor);
@@ -53,7 +53,7 @@ cpu::RopeParams make_rope(const ModelSpec& spec, double theta, cpu::RopeLayout l
     if (rs.beta_slow > 0) p.beta_slow = static_cast<float>(rs.beta_slow);
     if (rs.attention_factor > 0) p.attn_factor = static_cast<float>(rs.attention_factor);
     p.original_max_positions = rs.original_context;
-    if (p.scaling == cpu::RopeScaling::llama3 && p.original_max_positions == 0)
+    if (p.scaling == RopeScalingType::llama3 && p.original_max_positions == 0)
       fail(ErrorCode::invalid_model_file, "[model] {}: llama3 RoPE scaling needs the original context length",
            spec.path.string());
   }
@@ -144,7 +144,7 @@ DecoderConfig make_decoder_config(const ModelSpec& spec) {
 
   // RoPE layout: HF checkpoints rotate halves (NeoX). llama.cpp's converter permutes the Q/K
   // rows of llama/mistral/mixtral into interleaved pairs; every other family keeps NeoX.
-  const auto layout = family == Family::llama && gguf ? cpu::RopeLayout::normal : cpu::RopeLayout::neox;
+  const auto layout = family == Family::llama && gguf ? RopeLayout::normal : RopeLayout::neox;
   c.rope = make_rope(spec, hp.rope_base, layout, true);
   c.attention_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
 
@@ -168,18 +168,18 @@ DecoderConfig make_decoder_config(const ModelSpec& spec) {
   switch (family) {
     case Family::llama:
     case Family::qwen2:
-      c.activation = cpu::Activation::silu;
+      c.activation = Activation::silu;
       break;
     case Family::qwen3:
-      c.activation = cpu::Activation::silu;
+      c.activation = Activation::silu;
       c.qk_norm = true;
       break;
     case Family::phi3:
-      c.activation = cpu::Activation::silu;
+      c.activation = Activation::silu;
       break;
     case Family::gemma2:
     case Family::gemma3: {
-      c.activation = cpu::Activation::gelu_tanh;
+      c.activation = Activation::gelu_tanh;
       c.post_attention_norm = true;
       c.post_ffn_norm = true;
       c.qk_norm = family == Family::gemma3;

@@ -1,14 +1,15 @@
 // The decoder forward pass over one batch: rows from several sequences (prefill chunks and
-// decode tokens mixed), each sequence attending to its own KV blocks. Written against the CPU
-// kernels; knows nothing of sampling or scheduling.
+// decode tokens mixed), each sequence attending to its own KV blocks. Written against the backend
+// seam (backend/backend.hpp): the order of ops of one step, nothing device-specific; knows nothing
+// of sampling or scheduling.
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
-#include "cpu/thread_pool.hpp"
-#include "ollm/engine.hpp"
+#include "backend/backend.hpp"
 #include "model/decoder_config.hpp"
 #include "model/decoder_weights.hpp"
 #include "runtime/kv_cache.hpp"
@@ -31,54 +32,54 @@ struct Batch {
   bool hidden_states = false;
 };
 
+// Device scratch that grows to the largest request seen; its contents do not survive growth.
+class ScratchBuffer {
+ public:
+  void* bytes(backend::Backend& backend, size_t count);
+  float* floats(backend::Backend& backend, int64_t count) {
+    return static_cast<float*>(bytes(backend, static_cast<size_t>(count) * sizeof(float)));
+  }
+  int32_t* ints(backend::Backend& backend, int64_t count) {
+    return static_cast<int32_t*>(bytes(backend, static_cast<size_t>(count) * sizeof(int32_t)));
+  }
+
+ private:
+  std::unique_ptr<backend::Buffer> buffer_;
+};
+
 class DecoderRunner {
  public:
   // Rows per pass through the MLP (see mlp_block).
   static constexpr int64_t mlp_chunk_rows = 256;
 
-  // numerics: Numerics::llamacpp swaps in llama.cpp's rounding steps (cpu/llamacpp_numerics.hpp);
-  // its attention then needs an F16 or F32 KV cache (the engine checks).
-  DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights, Numerics numerics = Numerics::standard);
+  // backend: the engine's (its numerics pick the rounding steps; Numerics::llamacpp's attention
+  // needs an F16 or F32 KV cache, which the engine checks).
+  DecoderRunner(const DecoderConfig& config, const DecoderWeights& weights, backend::Backend& backend);
 
   // Runs the batch, appends every row's K/V to its sequence (the caller reserved the blocks)
-  // and advances kv->n_tokens. logits: [rows with logits, vocab] in sequence order, the rows of
-  // a logits_all sequence in position order (or their hidden states, batch.hidden_states).
+  // and advances kv->n_tokens. logits (host): [rows with logits, vocab] in sequence order, the
+  // rows of a logits_all sequence in position order (or their hidden states, batch.hidden_states).
   // Returns the number of rows written.
   // Token ids are validated (invalid_argument naming the id).
-  int64_t forward(const Batch& batch, runtime::KvCache& cache, std::vector<float>& logits, cpu::ThreadPool& pool,
-                  int n_threads);
+  int64_t forward(const Batch& batch, backend::KvStorage& kv, std::vector<float>& logits);
 
   const DecoderConfig& config() const noexcept { return config_; }
 
  private:
-  void attention_block(int64_t layer, const Batch& batch, runtime::KvCache& cache, cpu::ThreadPool& pool,
-                       int n_threads);
-  void mlp_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
-  void moe_block(int64_t layer, int64_t n, cpu::ThreadPool& pool, int n_threads);
-  // y[rows, w.n_rows] = x[rows, w.n_cols] · wᵀ with this runner's activation rounding.
-  void linear(const cpu::WeightMatrix& w, const float* x, int64_t rows, float* y, cpu::ThreadPool& pool,
-              int n_threads);
-  // The same for up to 4 matrices over the same rows x (q, k, v; gate, up): ys[i] = x · ws[i]ᵀ, in
-  // one pass over the thread pool where their types allow (cpu::matmul_shared_input).
-  void linear_shared(std::initializer_list<const cpu::WeightMatrix*> ws, std::initializer_list<float*> ys,
-                     const float* x, int64_t rows, cpu::ThreadPool& pool, int n_threads);
-  void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n) const;
-  void gated_activation(const float* gate, const float* up, float* out, int64_t rows, int64_t n, int64_t gate_stride,
-                        int64_t up_stride) const;
+  // The step's indices (token ids, positions, KV slots, block tables, logit rows), validated.
+  void build_step(const Batch& batch, int64_t block_tokens);
+  void attention_block(int64_t layer, const backend::DeviceStep& step, backend::KvStorage& kv);
+  void mlp_block(int64_t layer, int64_t n);
+  void moe_block(int64_t layer, int64_t n);
 
   const DecoderConfig& config_;
   const DecoderWeights& weights_;
-  Numerics numerics_;
-  cpu::RopeTable rope_table_, rope_local_table_;
-  // Scratch, grown to the largest batch seen.
-  // The stage buffer of at least count floats, shared by whichever block runs (attention's
-  // q/k/v/output, the MLP's intermediates): one call per block, the pointer valid until the next.
-  float* stage(int64_t count);
-
-  std::vector<float> x_, h_, o_, stage_, router_, sel_w_, moe_gate_, moe_up_, moe_act_, moe_out_;
-  std::vector<int32_t> positions_, sel_ids_;
-  std::vector<float> logit_in_, rounded_x_;
-  std::vector<const void*> k_blocks_, v_blocks_;
+  backend::Backend& backend_;
+  std::unique_ptr<backend::RopePlan> rope_, rope_local_;
+  backend::StepIndices indices_;
+  // Device scratch, grown to the largest batch seen. stage_ is shared by whichever block runs
+  // (attention's q/k/v/output, the MLP's intermediates): one request per block.
+  ScratchBuffer x_, h_, o_, stage_, router_, sel_w_, sel_ids_, moe_gate_, moe_up_, moe_act_, moe_out_, logit_in_, logits_;
 };
 
 }  // namespace ollm::model

@@ -71,9 +71,8 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const ModelLoadOptions& options) {
-  if (options.device != "cpu")
-    fail(ErrorCode::unsupported, "[model] device '{}' is not available for models yet (use \"cpu\")", options.device);
   auto impl = std::make_unique<Impl>();
+  impl->device = backend::open_device(options.device);  // an unknown or absent device fails first
   report(options, 0.0f);
   if (options.verify_checksums != ChecksumPolicy::never) verify_model_files(path, options);
   impl->spec = read_model_spec(path);
@@ -97,7 +96,8 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
   if (impl->missing_tokenizer.empty()) impl->tokenizer = Tokenizer::from_model_spec(impl->spec);
   report(options, 0.8f);
   impl->chat_template = find_chat_template(impl->spec);
-  impl->weights = model::bind_decoder_weights(impl->spec, impl->config);
+  impl->store = impl->device->create_weight_store();
+  impl->weights = model::bind_decoder_weights(impl->spec, impl->config, *impl->device, *impl->store);
   report(options, 1.0f);
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }

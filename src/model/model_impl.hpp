@@ -1,9 +1,10 @@
 // What a loaded Model holds: the spec (and through it the file mappings), the tokenizer, the
-// decoder description and the bound weights. Read-only after load.
+// decoder description, the device and the weights placed on it. Read-only after load.
 #pragma once
 
 #include <optional>
 
+#include "backend/backend.hpp"
 #include "model/decoder_config.hpp"
 #include "model/decoder_weights.hpp"
 #include "ollm/model.hpp"
@@ -16,6 +17,8 @@ struct Model::Impl {
   std::string missing_tokenizer;
   std::optional<ChatTemplate> chat_template;
   model::DecoderConfig config;
+  std::shared_ptr<backend::Device> device;     // ModelLoadOptions::device
+  std::unique_ptr<backend::WeightStore> store;  // the weights on that device (outlives `weights`)
   model::DecoderWeights weights;
   std::vector<std::unique_ptr<uint8_t[]>> read_copies;  // use_mmap = false: the tensor bytes
 };

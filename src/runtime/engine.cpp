@@ -10,16 +10,14 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
-#include "cpu/thread_pool.hpp"
+#include "backend/backend.hpp"
 #include "model/forward.hpp"
 #include "model/model_impl.hpp"
 #include "runtime/engine_checks.hpp"
 #include "runtime/kv_cache.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
-#include "cpu/llamacpp_numerics.hpp"
 #include "util/fail.hpp"
 
 namespace ollm {
@@ -71,21 +69,16 @@ struct Sequence {
   std::string callback_error;
 };
 
-int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
-
 }  // namespace
 
 struct Engine::Impl {
   Impl(std::shared_ptr<const Model> m, const EngineOptions& o)
       : model(std::move(m)),
-        options(checked(o)),
-        threads(o.threads > 0 ? o.threads : hardware_threads()),
-        pool(threads),
+        options(checked(*model, o)),
+        backend(model->impl().device->create_backend({o.threads, o.thread_pool, o.numerics})),
         cache(plan(*model, o)),
-        runner(model->impl().config, model->impl().weights, o.numerics) {
-    if (o.numerics == Numerics::llamacpp && !cpu::llamacpp::attention_supported(o.kv_type))
-      fail(ErrorCode::unsupported, "[engine] llamacpp numerics need an F16 or F32 KV cache (kv_type {})",
-           dtype_name(o.kv_type));
+        kv_storage(backend->create_kv_storage(cache.layout())),
+        runner(model->impl().config, model->impl().weights, *backend) {
     // A model without a tokenizer still computes logits and embeddings of token ids; generating
     // text needs one (submit says so).
     if (model->has_tokenizer()) {
@@ -97,8 +90,17 @@ struct Engine::Impl {
 
   // Before any member is built from them: a thread count or KV size out of range must never
   // reach the thread pool or the planner's arithmetic.
-  static const EngineOptions& checked(const EngineOptions& o) {
+  // The same for what the model's device cannot do: refused before any memory is taken.
+  static const EngineOptions& checked(const Model& m, const EngineOptions& o) {
     runtime::check_engine_options(o);
+    const backend::Device& device = *m.impl().device;
+    if (!device.supports(backend::Op::attention, o.kv_type, o.numerics)) {
+      if (o.numerics == Numerics::llamacpp)
+        fail(ErrorCode::unsupported, "[engine] llamacpp numerics need an F16 or F32 KV cache (kv_type {})",
+             dtype_name(o.kv_type));
+      fail(ErrorCode::unsupported, "[engine] the {} backend has no attention over a {} KV cache with {} numerics",
+           device.display_name(), dtype_name(o.kv_type), numerics_name(o.numerics));
+    }
     return o;
   }
 
@@ -172,9 +174,9 @@ struct Engine::Impl {
 
   std::shared_ptr<const Model> model;
   EngineOptions options;
-  int threads;
-  cpu::ThreadPool pool;
-  runtime::KvCache cache;
+  std::unique_ptr<backend::Backend> backend;  // this engine's ops, threads and numerics
+  runtime::KvBlockAllocator cache;              // which KV blocks are free
+  std::unique_ptr<backend::KvStorage> kv_storage;  // the blocks themselves, on the device
   model::DecoderRunner runner;
   std::set<int32_t> stop_ids;
   std::map<RequestId, std::unique_ptr<Sequence>> active;  // ordered: oldest first
@@ -258,7 +260,7 @@ bool Engine::Impl::step() {
     }
     return true;
   }
-  runner.forward(batch, cache, logits, pool, threads);
+  runner.forward(batch, *kv_storage, logits);
   int64_t row = 0;
   for (size_t i = 0; i < in_batch.size(); ++i) {
     if (!batch.sequences[i].logits_last) continue;
@@ -428,7 +430,7 @@ std::vector<float> Engine::Impl::every_position(std::span<const int32_t> ids, bo
       batch.tokens.assign(ids.begin() + from, ids.begin() + from + count);
       batch.sequences.push_back({&kv, 0, count, false, true});
       batch.hidden_states = hidden;
-      runner.forward(batch, cache, chunk_out, pool, threads);
+      runner.forward(batch, *kv_storage, chunk_out);
       out.insert(out.end(), chunk_out.begin(), chunk_out.begin() + count * width);
     }
   } catch (...) {

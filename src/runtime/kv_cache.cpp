@@ -1,4 +1,4 @@
-// Block arenas of the KV cache and their free list. Every size is computed with checked
+// The KV cache plan and its free list of blocks. Every size is computed with checked
 // arithmetic: the options come from callers, and a wrapped product would allocate a small arena
 // that the forward pass then writes past.
 #include "runtime/kv_cache.hpp"
@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <new>
 
 #include "util/fail.hpp"
 
@@ -19,18 +18,6 @@ bool mul_fits(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin_mul_ove
 int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 
 }  // namespace
-
-size_t KvLayout::k_token_bytes() const { return dtype_row_bytes(type, static_cast<int64_t>(n_kv_heads) * head_dim); }
-size_t KvLayout::v_token_bytes() const { return dtype_row_bytes(type, static_cast<int64_t>(n_kv_heads) * head_dim_v); }
-uint64_t KvLayout::total_bytes() const {
-  // Planned layouts fit (plan_kv_cache checks); saturate rather than wrap for hand-made ones.
-  uint64_t per_token = 0, per_layer_tokens = 0, out = 0;
-  if (!mul_fits(static_cast<uint64_t>(n_blocks), static_cast<uint64_t>(block_tokens), per_layer_tokens) ||
-      !mul_fits(per_layer_tokens, static_cast<uint64_t>(n_layers), per_token) ||
-      !mul_fits(per_token, k_token_bytes() + v_token_bytes(), out))
-    return std::numeric_limits<uint64_t>::max();
-  return out;
-}
 
 KvLayout plan_kv_cache(int64_t n_layers, int n_kv_heads, int head_dim, int head_dim_v, DType type,
                        int64_t block_tokens, int64_t max_tokens, uint64_t max_bytes) {
@@ -77,38 +64,24 @@ KvLayout plan_kv_cache(int64_t n_layers, int n_kv_heads, int head_dim, int head_
   return l;
 }
 
-KvCache::KvCache(const KvLayout& layout) : layout_(layout) {
-  k_block_bytes_ = layout.k_token_bytes() * static_cast<size_t>(layout.block_tokens);
-  v_block_bytes_ = layout.v_token_bytes() * static_cast<size_t>(layout.block_tokens);
-  const size_t n = static_cast<size_t>(layout.n_blocks);
-  size_t k_arena = 0, v_arena = 0;
-  if (layout.n_blocks <= 0 || layout.n_blocks > INT32_MAX || __builtin_mul_overflow(k_block_bytes_, n, &k_arena) ||
-      __builtin_mul_overflow(v_block_bytes_, n, &v_arena) || k_arena == 0 || v_arena == 0)
+KvBlockAllocator::KvBlockAllocator(const KvLayout& layout) : layout_(layout) {
+  if (layout.n_blocks <= 0 || layout.n_blocks > INT32_MAX || layout.block_tokens <= 0)
     fail(ErrorCode::internal, "[kv-cache] layout of {} blocks x {} tokens is not a planned one", layout.n_blocks,
          layout.block_tokens);
-  try {
-    for (int64_t i = 0; i < layout.n_layers; ++i) {
-      k_.emplace_back(new uint8_t[k_arena]);
-      v_.emplace_back(new uint8_t[v_arena]);
-    }
-  } catch (const std::bad_alloc&) {
-    fail(ErrorCode::out_of_memory, "[kv-cache] cannot allocate {} bytes for {} blocks of {} tokens",
-         layout.total_bytes(), layout.n_blocks, layout.block_tokens);
-  }
-  free_.reserve(n);
+  free_.reserve(static_cast<size_t>(layout.n_blocks));
   for (int64_t id = layout.n_blocks - 1; id >= 0; --id) free_.push_back(static_cast<int32_t>(id));
 }
 
-int32_t KvCache::allocate_block() noexcept {
+int32_t KvBlockAllocator::allocate_block() noexcept {
   if (free_.empty()) return -1;
   const int32_t id = free_.back();
   free_.pop_back();
   return id;
 }
 
-void KvCache::free_block(int32_t id) noexcept { free_.push_back(id); }
+void KvBlockAllocator::free_block(int32_t id) noexcept { free_.push_back(id); }
 
-bool reserve_tokens(KvCache& cache, KvSequence& seq, int64_t tokens) {
+bool reserve_tokens(KvBlockAllocator& cache, KvSequence& seq, int64_t tokens) {
   if (tokens < 0) return false;
   const int64_t bt = cache.layout().block_tokens;
   const int64_t need = ceil_div(tokens, bt) - static_cast<int64_t>(seq.blocks.size());
@@ -118,7 +91,7 @@ bool reserve_tokens(KvCache& cache, KvSequence& seq, int64_t tokens) {
   return true;
 }
 
-void release(KvCache& cache, KvSequence& seq) {
+void release(KvBlockAllocator& cache, KvSequence& seq) {
   for (int32_t id : seq.blocks) cache.free_block(id);
   seq.blocks.clear();
   seq.n_tokens = 0;

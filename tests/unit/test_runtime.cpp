@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ollm/error.hpp"
+#include "backend/cpu_backend.hpp"
 #include "runtime/kv_cache.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
@@ -151,7 +152,7 @@ TEST_CASE("KV cache plans from tokens or bytes, and refuses a budget below one b
   CHECK(plan_kv_cache(2, 1, 64, 64, DType::q8_0, 16, 100, 0).k_token_bytes() == 68);
   CHECK_THROWS_WITH_AS(plan_kv_cache(2, 1, 80, 80, DType::q8_0, 16, 100, 0), doctest::Contains("multiples of 32"), Error);
 
-  KvCache cache(l);
+  KvBlockAllocator cache(l);
   KvSequence a, c;
   CHECK(reserve_tokens(cache, a, 40));  // 3 blocks
   CHECK(a.blocks.size() == 3);
@@ -188,5 +189,8 @@ TEST_CASE("the KV planner refuses sizes that would wrap, naming the setting") {
   // A hand-made layout that was never planned is refused, not allocated short.
   KvLayout bogus = plan_kv_cache(2, 1, 64, 64, DType::f16, 16, 100, 0);
   bogus.n_blocks = 0;
-  CHECK_THROWS_AS(KvCache{bogus}, Error);
+  CHECK_THROWS_AS(KvBlockAllocator{bogus}, Error);
+  // ... and so is storage for it.
+  const auto cpu = ollm::backend::cpu_device()->create_backend({});
+  CHECK_THROWS_WITH_AS(cpu->create_kv_storage(bogus), doctest::Contains("is not a planned one"), Error);
 }
