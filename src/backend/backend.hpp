@@ -91,7 +91,8 @@ class Backend {
   // Uninitialised device memory of `bytes` bytes (64-byte aligned).
   virtual std::unique_ptr<Buffer> allocate(size_t bytes) = 0;
   virtual std::unique_ptr<KvStorage> create_kv_storage(const KvLayout& layout) = 0;
-  // Device → host copy of `bytes` bytes.
+  // Host → device and device → host copies of `bytes` bytes.
+  virtual void upload(const void* host_src, void* device_dst, size_t bytes) = 0;
   virtual void download(const void* device_src, void* host_dst, size_t bytes) = 0;
   // The step's indices to the device, once per step; the result is valid until the next call.
   virtual const DeviceStep& upload_step(const StepIndices& indices) = 0;

@@ -42,6 +42,9 @@ class CpuBackend final : public Backend {
   std::unique_ptr<KvStorage> create_kv_storage(const KvLayout& layout) override {
     return std::make_unique<CpuKvStorage>(layout);
   }
+  void upload(const void* src, void* dst, size_t bytes) override {
+    if (src != dst && bytes > 0) std::memcpy(dst, src, bytes);
+  }
   void download(const void* src, void* dst, size_t bytes) override {
     if (src != dst && bytes > 0) std::memcpy(dst, src, bytes);
   }

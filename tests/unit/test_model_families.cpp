@@ -15,10 +15,18 @@
 #include "ollm/engine.hpp"
 #include "format/checksum_manifest.hpp"
 #include "ollm/error.hpp"
+#include "backend_test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// The family checks run on the device under test (OLLM_TEST_DEVICE; the CPU by default).
+std::shared_ptr<const ollm::Model> load_model(const fs::path& path) {
+  ollm::ModelLoadOptions options;
+  options.device = backend_test::test_device();
+  return ollm::Model::load(path, options);
+}
 
 const fs::path models_dir = fs::path(OLLM_TEST_DATA) / "models";
 
@@ -76,7 +84,7 @@ std::vector<std::string> families() {
 // The worst normalised error over the fixture's prompts, with the given numerics and KV type.
 double worst_error(const fs::path& model_path, const fs::path& dir, bool gguf, ollm::Numerics numerics,
                    ollm::DType kv_type) {
-  auto model = ollm::Model::load(model_path);
+  auto model = load_model(model_path);
   ollm::EngineOptions eo;
   eo.kv_type = kv_type;
   eo.kv_cache_tokens = 256;
@@ -96,7 +104,7 @@ void check_model(const fs::path& model_path, const fs::path& dir, bool gguf) {
   // the window) no longer apply once a continuation passes the window.
   bool gguf_drops_window = false;
   for (const auto& e : entries) gguf_drops_window |= e.gguf_logits != e.hf_logits;
-  auto model = ollm::Model::load(model_path);
+  auto model = load_model(model_path);
   ollm::EngineOptions eo;
   eo.kv_type = ollm::DType::f32;
   eo.kv_cache_tokens = 256;
@@ -161,7 +169,7 @@ TEST_CASE("llamacpp numerics stay close to transformers on every family") {
     CHECK(err_bf16 <= 3e-2);
   }
   // Only F16 and F32 caches have llama.cpp's rounding reproduced; others are refused by name.
-  auto model = ollm::Model::load(models_dir / "llama" / "model.gguf");
+  auto model = load_model(models_dir / "llama" / "model.gguf");
   ollm::EngineOptions eo;
   eo.numerics = ollm::Numerics::llamacpp;
   eo.kv_type = ollm::DType::q8_0;
@@ -217,7 +225,7 @@ TEST_CASE("quantized models stay within their measured KL bounds of the float re
     q.type = b.type;
     const auto report = ollm::quantize_model(dir / "model.gguf", out, q);
     CHECK(report.quantized >= 14);  // 2 layers x 7 matrices, all converted
-    auto model = ollm::Model::load(out);
+    auto model = load_model(out);
     ollm::EngineOptions eo;
     eo.kv_type = ollm::DType::f32;
     ollm::Engine engine(model, eo);
@@ -239,7 +247,7 @@ TEST_CASE("embeddings are transformers' final-norm hidden states, pooled and nor
     const auto entries = read_entries(dir / "expected.json");
     for (const fs::path& file : {dir / "hf", dir / "model.gguf"}) {
       CAPTURE(file);
-      auto model = ollm::Model::load(file);
+      auto model = load_model(file);
       ollm::EngineOptions eo;
       eo.kv_type = ollm::DType::f32;
       ollm::Engine engine(model, eo);
