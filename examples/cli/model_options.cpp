@@ -13,6 +13,7 @@ namespace ollm_cli {
 
 void add_model_options(CLI::App& cmd, ModelOptions& opt) {
   cmd.add_option("-m,--model", opt.model, "GGUF file or Hugging Face model directory")->required();
+  cmd.add_option("--device", opt.device, "Device: cpu (default), cuda or cuda:N");
   cmd.add_option("-t,--threads", opt.threads, "Compute threads (0 = all cores)")->check(integer_in(0, max_threads));
   cmd.add_option("-c,--ctx", opt.ctx, "KV cache budget in tokens")->check(integer_in<int64_t>(1, INT32_MAX));
   cmd.add_option("--kv-type", opt.kv_type, "KV cache type: f16 (default), bf16, f32 or q8_0")
@@ -50,6 +51,7 @@ void add_sampling_options(CLI::App& cmd, SamplingOptions& opt) {
 
 std::shared_ptr<const ollm::Model> load_model(const ModelOptions& opt) {
   ollm::ModelLoadOptions load;
+  load.device = opt.device;
   load.use_mmap = !opt.no_mmap;
   load.verify_checksums = opt.verify_checksums ? ollm::ChecksumPolicy::always
                          : opt.no_verify        ? ollm::ChecksumPolicy::never

@@ -14,6 +14,7 @@ namespace ollm_cli {
 
 struct ModelOptions {
   std::string model;
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N" (the library's registry checks it)
   int threads = 0;
   int64_t ctx = 4096;
   std::string kv_type;  // empty: f16 (logits: f32 under standard numerics)

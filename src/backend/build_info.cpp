@@ -1,4 +1,5 @@
 // Version and build contents, for `ollm --version`, logs and the C ABI.
+#include "backend/backend.hpp"
 #include "backend/cuda_device.hpp"
 #include "cpu/cpu_features.hpp"
 #include "ollm/version.hpp"
@@ -9,8 +10,7 @@ const char* version_string() noexcept { return "0.1.0"; }
 
 BuildInfo build_info() {
   BuildInfo info;
-  info.backends.emplace_back("cpu");
-  if (backend::cuda_compiled_in()) info.backends.emplace_back("cuda");
+  info.backends = backend::compiled_backends();
   info.cpu_features = cpu::cpu_feature_names();
 #ifdef OLLM_WITH_ONEDNN
   info.onednn = true;
