@@ -139,13 +139,21 @@ class GuardedBuffer {
 using Buffer = GuardedBuffer<float>;
 using IdBuffer = GuardedBuffer<int32_t>;
 
+namespace detail {
+// A const buffer (a kernel's read-only input) is checked but cannot be re-armed.
+template <class B>
+void rearm(B& b) {
+  if constexpr (!std::is_const_v<B>) b.restore_sentinels();
+}
+}  // namespace detail
+
 // Fails the current test case (not the suite) when a guard of `buf` was overwritten, naming the
-// buffer and the slots, then re-arms the guards.
+// buffer and the slots, then re-arms the guards (unless the buffer is const).
 #define CHECK_INTACT(buf)                                                          \
   do {                                                                             \
     const std::string ops_test_guard_report_ = (buf).check_sentinels();            \
     CHECK_MESSAGE(ops_test_guard_report_.empty(), #buf ": " << ops_test_guard_report_); \
-    if (!ops_test_guard_report_.empty()) (buf).restore_sentinels();                \
+    if (!ops_test_guard_report_.empty()) ops_test::detail::rearm(buf);             \
   } while (0)
 
 inline std::vector<float> random_floats(size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
