@@ -86,8 +86,8 @@ struct Shape {
 
 // Runs one (type, isa, path, shape) case; returns the normalised error (NaN-free outputs,
 // untouched padding and intact guards are REQUIREd on the way). x and y are exactly as long as
-// the call may touch ((m - 1) strides plus one row): a write past the last output, or a read past
-// the last activation (its sentinel NaN spreads into the output), fails.
+// the call may touch ((m - 1) strides plus one row): a write past the last output fails, and so
+// does a read past the last activation that reaches an output (it brings in the sentinel NaN).
 double run_case(const Weights& wt, GemmPath path, Isa isa, const Shape& s, ThreadPool& pool, std::mt19937& rng) {
   const int64_t m = s.m, n = s.n, k = s.k;
   const int64_t x_stride = k + 3, y_stride = n + 5;

@@ -155,7 +155,7 @@ double rel_error(const float* y, int64_t y_stride, const std::vector<double>& re
 // Activations: m rows of k Gaussian values, x_stride = k + 3 floats apart (the gaps poisoned),
 // starting one float past a 64-byte boundary (so no SIMD load is aligned by accident), exactly
 // (m - 1) strides plus k long and fenced by sentinel guards: the kernels must not write them, and a
-// read past the last row brings the sentinel NaN into the output.
+// read past the last row that reaches an output brings in the sentinel NaN.
 struct Activations {
   Buffer buf;
   float* data = nullptr;  // buf.data()
