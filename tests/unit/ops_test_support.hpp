@@ -45,7 +45,9 @@ inline constexpr size_t guard_elems = 16;
 // by accident), poisoned until written (floats: NaN; int32: -1), fenced before and after by at
 // least `guard_elems` sentinel slots. check_sentinels() reports any slot that changed; the test
 // calls it (CHECK_INTACT) after every kernel call that could write the buffer.
-// Not copyable: data() points into this object's storage (moving keeps the heap block).
+// Not copyable: a copy's storage would sit at another alignment than front_ was computed for
+// (moving keeps the heap block, so data() and its alignment stay). Limitation: a tail store that
+// reads the guard and writes back the same bits (a full-width read-modify-write) is not visible.
 template <class T>
 class GuardedBuffer {
   static_assert(sizeof(T) == sizeof(uint32_t), "the sentinel is a 32-bit pattern");
