@@ -185,6 +185,8 @@ void run_case(const Case& c, const std::vector<int32_t>& explicit_pos = {}) {
       attention(isa, p, q.data(), pos.data(), n_q, k.view(), v.view(), out.data(), test_pool(), threads);
       const double err = rel_error(out.data(), ref.data(), ref.size());
       CHECK(err < tolerance(c.type));
+      CHECK_INTACT(out);
+      CHECK_INTACT(q);
     }
   }
   // Numerics::llamacpp's attention (cpu/llamacpp_numerics.hpp): exact order-of-rounding differences
@@ -194,6 +196,8 @@ void run_case(const Case& c, const std::vector<int32_t>& explicit_pos = {}) {
       CAPTURE(threads);
       out.poison();
       llamacpp::attention(p, q.data(), pos.data(), n_q, k.view(), v.view(), out.data(), test_pool(), threads);
+      CHECK_INTACT(out);
+      CHECK_INTACT(q);
       const double err = rel_error(out.data(), ref.data(), ref.size());
       MESSAGE(name << ": llamacpp numerics, normalised error " << err);
       CHECK(err < (c.type == DType::f32 ? 5e-6 : 2e-3));
@@ -284,13 +288,16 @@ TEST_CASE("attention: a NaN in a query poisons that query's rows only") {
   auto qv = random_floats(2 * 4 * 32, 3);
   qv[5] = ops_test::nan_f;  // query 0, head 0
   const std::vector<int32_t> pos = {599, 599};
+  Buffer q(qv, 2);
   for (Isa isa : ops_test::supported_isas()) {
     for (int threads : {1, 3}) {
       const std::string isa_s = isa_name(isa);
     CAPTURE(isa_s);
       CAPTURE(threads);
       Buffer out(2 * 4 * 32);
-      attention(isa, p, qv.data(), pos.data(), 2, k.view(), v.view(), out.data(), test_pool(), threads);
+      attention(isa, p, q.data(), pos.data(), 2, k.view(), v.view(), out.data(), test_pool(), threads);
+      CHECK_INTACT(out);
+      CHECK_INTACT(q);
       for (int e = 0; e < 32; ++e) CHECK(std::isnan(out[e]));             // query 0, head 0
       for (size_t e = 32; e < out.size(); ++e) CHECK(std::isfinite(out[e]));  // everything else
     }
@@ -315,8 +322,9 @@ TEST_CASE("public attention validates shapes and types, and matches the referenc
   }
   const std::vector<int32_t> pos = {25, 26, 27, 28, 29};
   const auto qv = random_floats(5 * 4 * 64, 13);
-  std::vector<float> out(5 * 4 * 64, ops_test::nan_f);
-  ollm::attention(p, qv, pos, DType::f16, kb, vb, out);
+  Buffer out(5 * 4 * 64);
+  ollm::attention(p, qv, pos, DType::f16, kb, vb, out.span());
+  CHECK_INTACT(out);
   const auto ref = reference(p, qv, pos, k, v);
   CHECK(rel_error(out.data(), ref.data(), ref.size()) < tolerance(DType::f16));
 

@@ -18,9 +18,11 @@
 #include "cpu/quantize.hpp"
 #include "ollm/error.hpp"
 #include "ollm/types.hpp"
+#include "ops_test_support.hpp"
 
 using namespace ollm;
 using namespace ollm::cpu;
+using ops_test::Buffer;
 
 namespace {
 
@@ -82,18 +84,22 @@ struct Shape {
   int threads;
 };
 
-// Runs one (type, isa, path, shape) case; returns the normalised error (NaN-free outputs and
-// untouched padding are REQUIREd on the way).
+// Runs one (type, isa, path, shape) case; returns the normalised error (NaN-free outputs,
+// untouched padding and intact guards are REQUIREd on the way). x and y are exactly as long as
+// the call may touch ((m - 1) strides plus one row): a write past the last output fails, and so
+// does a read past the last activation that reaches an output (it brings in the sentinel NaN).
 double run_case(const Weights& wt, GemmPath path, Isa isa, const Shape& s, ThreadPool& pool, std::mt19937& rng) {
   const int64_t m = s.m, n = s.n, k = s.k;
   const int64_t x_stride = k + 3, y_stride = n + 5;
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> xbuf(static_cast<size_t>(m * x_stride + 1));
-  for (auto& v : xbuf) v = dist(rng);
-  const float* x = xbuf.data() + 1;  // 4 bytes past the allocation's alignment
-  std::vector<float> ybuf(static_cast<size_t>(m * y_stride + 1), std::numeric_limits<float>::quiet_NaN());
-  float* y = ybuf.data() + 1;
+  Buffer xbuf(static_cast<size_t>((m - 1) * x_stride + k), 1);  // 4 bytes past a 64-byte boundary
+  for (size_t i = 0; i < xbuf.size(); ++i) xbuf[i] = dist(rng);
+  const float* x = xbuf.data();
+  Buffer ybuf(static_cast<size_t>((m - 1) * y_stride + n), 1);  // NaN until written
+  float* y = ybuf.data();
   gemm_with(isa, path, wt.w, x, m, x_stride, y, y_stride, pool, s.threads);
+  REQUIRE_MESSAGE(ybuf.intact(), "y: " << ybuf.check_sentinels());
+  REQUIRE_MESSAGE(xbuf.intact(), "x: " << xbuf.check_sentinels());
 
   double err2 = 0.0, ref2 = 0.0;
   for (int64_t r = 0; r < m; ++r) {
@@ -107,7 +113,7 @@ double run_case(const Weights& wt, GemmPath path, Isa isa, const Shape& s, Threa
       err2 += (got - ref) * (got - ref);
       ref2 += ref * ref;
     }
-    for (int64_t c = n; c < y_stride && r + 1 < m; ++c)
+    for (int64_t c = n; c < y_stride && r + 1 < m; ++c)  // the last row has no padding
       REQUIRE_MESSAGE(std::isnan(y[r * y_stride + c]), "padding y[" << r << "][" << c << "] was written");
   }
   return std::sqrt(err2 / std::max(ref2, 1e-300));
@@ -196,9 +202,12 @@ TEST_CASE("gemm: automatic routing, gemm_supports and argument errors") {
   for (const DType type : {DType::q8_1, DType::iq2_xxs, DType::tq1_0, DType::i32}) CHECK_FALSE(gemm_supports(type, 512));
 
   const Weights wt = make_weights(DType::q4_k, 40, 512, 3, 0, rng);
-  std::vector<float> x(64 * 512, 0.5f), y(64 * 40, std::numeric_limits<float>::quiet_NaN());
+  Buffer x(64 * 512), y(64 * 40, 2);
+  x.fill(0.5f);
   gemm(wt.w, x.data(), 64, 512, y.data(), 40, pool, 2);
-  for (float v : y) REQUIRE(std::isfinite(v));
+  CHECK_INTACT(y);
+  CHECK_INTACT(x);
+  for (size_t i = 0; i < y.size(); ++i) REQUIRE(std::isfinite(y[i]));
 
   // k not a whole number of blocks, strides too small, unsupported type.
   WeightMatrix bad = wt.w;
@@ -215,6 +224,8 @@ TEST_CASE("gemm: automatic routing, gemm_supports and argument errors") {
     CHECK(e.code() == ErrorCode::unsupported);
   }
   gemm(wt.w, x.data(), 0, 512, y.data(), 40, pool, 2);  // no rows: nothing to do, no error
+  CHECK_INTACT(y);
+  CHECK_INTACT(x);
 }
 
 TEST_CASE("gemm: a NaN or infinity in an activation row makes that row's outputs NaN, only that row") {
@@ -228,9 +239,13 @@ TEST_CASE("gemm: a NaN or infinity in an activation row makes that row's outputs
         const std::string type_s = dtype_name(type), isa_s = isa_name(isa);
         CAPTURE(type_s);
         CAPTURE(isa_s);
-        std::vector<float> x(20 * 512, 0.25f), y(20 * 48, 0.0f);
+        Buffer x(20 * 512), y(20 * 48, 3);
+        x.fill(0.25f);
+        y.fill(0.0f);
         x[5 * 512 + 300] = bad;
         gemm_with(isa, GemmPath::automatic, wt.w, x.data(), 20, 512, y.data(), 48, pool, 2);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x);
         for (int64_t r = 0; r < 20; ++r)
           for (int64_t c = 0; c < 48; ++c) {
             const float v = y[static_cast<size_t>(r * 48 + c)];
@@ -262,15 +277,21 @@ TEST_CASE("gemm: float conversions of every ISA variant match the scalar referen
     if (!isa_supported(isa)) continue;
     const std::string isa_s = isa_name(isa);
     CAPTURE(isa_s);
-    std::vector<uint16_t> out(static_cast<size_t>(rows * k), 0);
+    // bf16 output: 2-byte elements, guarded as ceil(rows * k / 2) 32-bit slots (the odd half
+    // slot at the end is data too: it stays as poisoned, never compared).
+    ops_test::IdBuffer out_words(static_cast<size_t>(rows * k + 1) / 2, 1);
+    auto* out = reinterpret_cast<uint16_t*>(out_words.data());
     pick_isa(isa, &scalar::gemm_rows_to_bf16, &avx2::gemm_rows_to_bf16, &avx512::gemm_rows_to_bf16)(
-        x.data(), k, rows, k, out.data(), k);
+        x.data(), k, rows, k, out, k);
+    CHECK_INTACT(out_words);
     for (size_t i = 0; i < x.size(); ++i) REQUIRE_MESSAGE(out[i] == f32_to_bf16(x[i]), "element " << i);
     for (const DType type : {DType::f16, DType::bf16}) {
       const WeightMatrix w{type, halves.data(), rows, k, static_cast<size_t>(k) * 2};
-      std::vector<float> got(static_cast<size_t>(rows * k)), want(static_cast<size_t>(rows * k));
+      Buffer got(static_cast<size_t>(rows * k), 2);
+      std::vector<float> want(static_cast<size_t>(rows * k));
       pick_isa(isa, &scalar::gemm_weight_rows_f32, &avx2::gemm_weight_rows_f32, &avx512::gemm_weight_rows_f32)(
           w, 0, rows, got.data());
+      CHECK_INTACT(got);
       for (int64_t r = 0; r < rows; ++r) dequantize_row(type, halves.data() + r * k, want.data() + r * k, k);
       for (size_t i = 0; i < got.size(); ++i) {
         if (std::isnan(want[i])) {

@@ -20,9 +20,11 @@
 #include "cpu/thread_pool.hpp"
 #include "ollm/error.hpp"
 #include "ollm/ops.hpp"
+#include "ops_test_support.hpp"
 
 using namespace ollm;
 using cpu::Isa;
+using ops_test::Buffer;
 
 namespace {
 
@@ -150,19 +152,19 @@ double rel_error(const float* y, int64_t y_stride, const std::vector<double>& re
   return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
-// Activations: m rows of k Gaussian values, x_stride = k + 3 floats apart, starting one float
-// past a 64-byte boundary (so no SIMD load is aligned by accident).
+// Activations: m rows of k Gaussian values, x_stride = k + 3 floats apart (the gaps poisoned),
+// starting one float past a 64-byte boundary (so no SIMD load is aligned by accident), exactly
+// (m - 1) strides plus k long and fenced by sentinel guards: the kernels must not write them, and a
+// read past the last row that reaches an output brings in the sentinel NaN.
 struct Activations {
-  std::vector<float> storage;
-  float* data = nullptr;
+  Buffer buf;
+  float* data = nullptr;  // buf.data()
   int64_t stride = 0;
 };
 Activations make_activations(int64_t m, int64_t k, uint64_t seed) {
-  Activations a;
-  a.stride = k + 3;
-  a.storage.assign(static_cast<size_t>(m * a.stride) + 32, poison);
-  const auto base = reinterpret_cast<uintptr_t>(a.storage.data());
-  a.data = a.storage.data() + ((64 - base % 64) % 64) / 4 + 1;
+  Activations a{Buffer(static_cast<size_t>((m - 1) * (k + 3) + k), 1), nullptr, k + 3};
+  a.buf.fill(poison);
+  a.data = a.buf.data();
   const std::vector<float> v = gaussian(static_cast<size_t>(m * k), seed);
   for (int64_t i = 0; i < m; ++i) std::memcpy(a.data + i * a.stride, v.data() + i * k, static_cast<size_t>(k) * 4);
   return a;
@@ -204,8 +206,11 @@ TEST_CASE("matmul: decode path matches a float64 reference for every type, ISA, 
               CAPTURE(n);
               CAPTURE(m);
               CAPTURE(threads);
-              std::vector<float> y(static_cast<size_t>(m * y_stride), poison);
+              Buffer y(static_cast<size_t>((m - 1) * y_stride + n), 2);  // no gap after the last row
+              y.fill(poison);
               cpu::decode_matmul(isa, wm, x.data, m, x.stride, y.data(), y_stride, pool, threads);
+              CHECK_INTACT(y);
+              CHECK_INTACT(x.buf);
               const double exact_err = rel_error(y.data(), y_stride, ref_exact, m, n);
               const double err = rel_error(y.data(), y_stride, ref, m, n);
               CHECK(exact_err <= exact_tolerance);
@@ -219,7 +224,7 @@ TEST_CASE("matmul: decode path matches a float64 reference for every type, ISA, 
                 aggregate[isa].second += norm;
               }
               // The gap between output rows is never written.
-              for (int64_t i = 0; i < m; ++i)
+              for (int64_t i = 0; i + 1 < m; ++i)
                 for (int64_t r = n; r < y_stride; ++r) REQUIRE(cpu::f32_bits(y[static_cast<size_t>(i * y_stride + r)]) == poison_bits);
             }
           }
@@ -270,8 +275,11 @@ TEST_CASE("matmul: exact_f32 (Numerics::exact) equals the f32 model: the dequant
             CAPTURE(k);
             CAPTURE(n);
             CAPTURE(m);
-            std::vector<float> y(static_cast<size_t>(m * n), poison);
+            Buffer y(static_cast<size_t>(m * n), 3);
+            y.fill(poison);
             cpu::decode_matmul(isa, wm, x.data, m, x.stride, y.data(), n, pool, 3);
+            CHECK_INTACT(y);
+            CHECK_INTACT(x.buf);
             double err = 0;
             for (size_t o = 0; o < y.size(); ++o)
               err = std::max(err, std::isfinite(y[o]) ? std::fabs(y[o] - ref[o]) / magnitude[o]
@@ -302,8 +310,11 @@ TEST_CASE("matmul: a NaN or infinity in an activation row makes exactly that out
       for (Isa isa : supported_isas()) {
         CAPTURE(dtype_name(type));
         CAPTURE(std::string(cpu::isa_name(isa)));
-        std::vector<float> y(static_cast<size_t>(m * n), poison);
+        Buffer y(static_cast<size_t>(m * n), 1);
+        y.fill(poison);
         cpu::decode_matmul(isa, wm, x.data, m, x.stride, y.data(), n, pool, 2);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x.buf);
         for (int64_t r = 0; r < n; ++r) {
           const float got = y[static_cast<size_t>(n + r)];
           CHECK(cpu::f32_bits(got) != poison_bits);
@@ -331,8 +342,11 @@ TEST_CASE("matmul: the tolerance check can fail: a wrong weight row is caught") 
     const Weights w = make_weights(type, n, k, 1, 0, 0);
     const Weights other = make_weights(type, n, k, 2, 0, 0);
     const Activations x = make_activations(m, k, 3);
-    std::vector<float> y(static_cast<size_t>(m * n), poison);
+    Buffer y(static_cast<size_t>(m * n));
+    y.fill(poison);
     cpu::decode_matmul(cpu::selected_isa(), {type, w.data, n, k, w.stride}, x.data, m, x.stride, y.data(), n, pool, 1);
+    CHECK_INTACT(y);
+    CHECK_INTACT(x.buf);
     CHECK(rel_error(y.data(), n, reference(other.dequantized, n, k, x.data, m, x.stride), m, n) > 0.5);
     CHECK(rel_error(y.data(), n, reference(w.dequantized, n, k, x.data, m, x.stride), m, n) <= tolerance.at(type));
     std::vector<float> unwritten(static_cast<size_t>(m * n), poison);
@@ -347,8 +361,11 @@ TEST_CASE("matmul: many rows take the GEMM route and match the reference") {
     CAPTURE(dtype_name(type));
     const Weights w = make_weights(type, n, k, 11, 3, 0);
     const Activations x = make_activations(m, k, 12);
-    std::vector<float> y(static_cast<size_t>(m * n), poison);
+    Buffer y(static_cast<size_t>(m * n), 2);
+    y.fill(poison);
     cpu::matmul({type, w.data, n, k, w.stride}, x.data, m, x.stride, y.data(), n, pool, 2);
+    CHECK_INTACT(y);
+    CHECK_INTACT(x.buf);
     // The GEMM quantizes activations its own way (int8 for quantized weights: 2x the decode
     // bound covers it; bf16 activations for the float types: ~2^-9 per element, 0.2 % measured).
     const double bound = block_elements(type) == 1 ? 5e-3 : 2 * tolerance.at(type);
@@ -373,17 +390,21 @@ TEST_CASE("matmul: matmul_shared_input equals one matmul per matrix, bit for bit
   for (const int64_t m : {1, 3, 70}) {
     CAPTURE(m);
     const Activations x = make_activations(m, k, 7);
-    std::vector<std::vector<float>> shared(ws.size()), alone(ws.size());
+    std::vector<Buffer> shared, alone;  // moving a Buffer keeps its data where it is
     std::vector<float*> ys;
     for (size_t i = 0; i < ws.size(); ++i) {
-      shared[i].assign(static_cast<size_t>(m * rows[i]), poison);
-      alone[i].assign(static_cast<size_t>(m * rows[i]), poison);
-      ys.push_back(shared[i].data());
-      cpu::matmul(ws[i], x.data, m, x.stride, alone[i].data(), rows[i], pool, 2);
+      CAPTURE(dtype_name(types[i]));
+      shared.emplace_back(static_cast<size_t>(m * rows[i]), 1 + i % 3).fill(poison);
+      alone.emplace_back(static_cast<size_t>(m * rows[i]), 2).fill(poison);
+      ys.push_back(shared.back().data());
+      cpu::matmul(ws[i], x.data, m, x.stride, alone.back().data(), rows[i], pool, 2);
+      CHECK_INTACT(alone.back());
     }
     cpu::matmul_shared_input(ws.data(), ys.data(), ws.size(), x.data, m, x.stride, pool, 2);
+    CHECK_INTACT(x.buf);
     for (size_t i = 0; i < ws.size(); ++i) {
       CAPTURE(dtype_name(types[i]));
+      CHECK_INTACT(shared[i]);
       CHECK(std::memcmp(shared[i].data(), alone[i].data(), shared[i].size() * sizeof(float)) == 0);
     }
   }
@@ -404,15 +425,20 @@ TEST_CASE("matmul: matmul_experts equals per-expert matmuls and reads only the s
         CAPTURE(dtype_name(type));
         CAPTURE(std::string(cpu::isa_name(isa)));
         CAPTURE(threads);
-        std::vector<float> y(static_cast<size_t>(m * n_sel * n), poison);
+        Buffer y(static_cast<size_t>(m * n_sel * n), 3);
+        y.fill(poison);
         cpu::decode_matmul_experts(isa, experts, n_experts, x.data, m, x.stride, ids.data(), n_sel, y.data(), pool,
                                    threads);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x.buf);
         for (int64_t i = 0; i < m; ++i)
           for (int64_t s = 0; s < n_sel; ++s) {
             const int32_t e = ids[static_cast<size_t>(i * n_sel + s)];
             const cpu::WeightMatrix one{type, w.data + static_cast<size_t>(e * n) * w.stride, n, k, w.stride};
-            std::vector<float> expect(static_cast<size_t>(n), poison);
+            Buffer expect(static_cast<size_t>(n), 1);
+            expect.fill(poison);
             cpu::decode_matmul(isa, one, x.data + i * x.stride, 1, x.stride, expect.data(), n, pool, 1);
+            CHECK_INTACT(expect);
             const float* got = y.data() + (i * n_sel + s) * n;
             for (int64_t r = 0; r < n; ++r) REQUIRE(cpu::f32_bits(got[r]) == cpu::f32_bits(expect[static_cast<size_t>(r)]));
             const std::vector<float> w_e(w.dequantized.begin() + e * n * k, w.dequantized.begin() + (e + 1) * n * k);
@@ -433,9 +459,12 @@ TEST_CASE("matmul: matmul_experts equals per-expert matmuls and reads only the s
       ids[static_cast<size_t>(2 * i + 1)] = i == 5 ? 3 : static_cast<int32_t>((i + 1) % 3);  // expert 3: one row
     }
     const Activations x = make_activations(m, k, 32);
-    std::vector<float> y(static_cast<size_t>(m * n_sel * n), poison);
+    Buffer y(static_cast<size_t>(m * n_sel * n), 2);
+    y.fill(poison);
     cpu::matmul_experts({type, w.data, n_experts * n, k, w.stride}, n_experts, x.data, m, x.stride, ids.data(), n_sel,
                         y.data(), pool, 3);
+    CHECK_INTACT(y);
+    CHECK_INTACT(x.buf);
     const double bound = block_elements(type) == 1 ? 5e-3 : 2 * tolerance.at(type);
     std::vector<double> ref(y.size());
     for (int64_t i = 0; i < m; ++i)
@@ -452,7 +481,7 @@ TEST_CASE("matmul: matmul_experts equals per-expert matmuls and reads only the s
   const Weights w = make_weights(DType::q4_0, 2 * 4, 32, 1, 0, 0);
   const Activations x = make_activations(1, 32, 1);
   const int32_t bad_ids[] = {1, 2};
-  std::vector<float> y(8);
+  Buffer y(8);
   try {
     cpu::matmul_experts({DType::q4_0, w.data, 8, 32, w.stride}, 2, x.data, 1, x.stride, bad_ids, 2, y.data(), pool, 1);
     FAIL("expected an Error");
@@ -460,6 +489,7 @@ TEST_CASE("matmul: matmul_experts equals per-expert matmuls and reads only the s
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(std::string(e.what()).find("id 2") != std::string::npos);
   }
+  CHECK_INTACT(y);
 }
 
 TEST_CASE("matmul: ollm::matmul computes y = x w^T and names what is wrong with its arguments") {
@@ -467,8 +497,11 @@ TEST_CASE("matmul: ollm::matmul computes y = x w^T and names what is wrong with 
   const Weights w = make_weights(DType::q8_0, n, k, 4, 0, 0);
   const std::vector<uint8_t> bytes(w.data, w.data + n * w.stride);
   const std::vector<float> x = gaussian(static_cast<size_t>(m * k), 5);
-  std::vector<float> y(static_cast<size_t>(m * n), poison);
+  Buffer y_buf(static_cast<size_t>(m * n));
+  y_buf.fill(poison);
+  const std::span<float> y = y_buf.span();
   ollm::matmul(DType::q8_0, bytes, n, k, x, m, y);
+  CHECK_INTACT(y_buf);
   CHECK(rel_error(y.data(), n, reference(w.dequantized, n, k, x.data(), m, k), m, n) <= tolerance.at(DType::q8_0));
 
   auto message_of = [&](auto&& call) -> std::pair<ErrorCode, std::string> {
@@ -497,4 +530,5 @@ TEST_CASE("matmul: ollm::matmul computes y = x w^T and names what is wrong with 
   const auto e6 = message_of([&] { ollm::matmul(DType::q8_0, bytes, -1, k, x, m, y); });
   CHECK(e6.first == ErrorCode::invalid_argument);
   CHECK(e6.second.find("n=-1") != std::string::npos);
+  CHECK_INTACT(y_buf);
 }

@@ -21,6 +21,7 @@
 using namespace ollm;
 using namespace ollm::cpu;
 using ops_test::Buffer;
+using ops_test::IdBuffer;
 using ops_test::rel_error;
 using ops_test::random_floats;
 
@@ -66,6 +67,59 @@ TEST_CASE("the error metric fails wrong values, NaN and unwritten (poisoned) out
   CHECK(rel_error(b.data(), ref.data(), 4) == std::numeric_limits<double>::infinity());
 }
 
+TEST_CASE("buffer guards catch a single write just past the end or just before the start") {
+  for (size_t misalign : {0, 1, 3}) {
+    for (size_t n : {1, 16, 17}) {
+      CAPTURE(misalign);
+      CAPTURE(n);
+      Buffer b(n, misalign);
+      REQUIRE(b.intact());
+      CHECK(reinterpret_cast<uintptr_t>(b.data()) % 64 == misalign * sizeof(float));
+      CHECK(b.guard_before() >= ops_test::guard_elems);
+      CHECK(b.guard_after() >= ops_test::guard_elems);
+      b.fill(1.0f);  // anything inside the data, the sentinel pattern included, is no overrun
+      b[0] = std::bit_cast<float>(ops_test::sentinel_bits);
+      CHECK(b.check_sentinels().empty());
+
+      b.data()[n] = 0.5f;  // one float past the end
+      const std::string after = b.check_sentinels();
+      CHECK_FALSE(b.intact());
+      CHECK(after.find("1 guard slot(s) overwritten") != std::string::npos);
+      CHECK(after.find("data[" + std::to_string(n) + "] = 0x3f000000") != std::string::npos);
+      b.poison();  // poisoning the data neither re-arms nor disturbs the guards
+      CHECK(b.check_sentinels() == after);
+      b.restore_sentinels();
+      CHECK(b.intact());
+
+      b.data()[-1] = ops_test::nan_f;  // one float before the start (a quiet NaN: still caught)
+      const std::string before = b.check_sentinels();
+      CHECK(before.find("data[-1] = 0x7fc00000") != std::string::npos);
+      b.restore_sentinels();
+
+      // The last guaranteed slot on either side, and both at once.
+      b.data()[n + ops_test::guard_elems - 1] = 0.0f;
+      b.data()[-static_cast<ptrdiff_t>(ops_test::guard_elems)] = 0.0f;
+      const std::string both = b.check_sentinels();
+      CHECK(both.find("2 guard slot(s)") != std::string::npos);
+      CHECK(both.find("data[-16]") != std::string::npos);
+      CHECK(both.find("data[" + std::to_string(n + 15) + "]") != std::string::npos);
+      b.restore_sentinels();
+      CHECK(b.intact());
+    }
+  }
+  IdBuffer ids(5);
+  CHECK(ids[4] == -1);  // poisoned
+  ids.data()[5] = 0;
+  CHECK(ids.check_sentinels().find("data[5] = 0x0") != std::string::npos);
+  // Moving keeps the data where it was (and its guards with it).
+  Buffer a(7);
+  a.fill(2.0f);
+  const float* where = a.data();
+  Buffer moved(std::move(a));
+  CHECK(moved.data() == where);
+  CHECK(moved.intact());
+}
+
 TEST_CASE("rms_norm and layer_norm match float64 on every ISA, sizes, tails, misalignment, in place") {
   for (Isa isa : ops_test::supported_isas()) {
     const std::string isa_s = isa_name(isa);
@@ -93,10 +147,14 @@ TEST_CASE("rms_norm and layer_norm match float64 on every ISA, sizes, tails, mis
         y.poison();
         k.rms_norm(x.data(), with_w ? w.data() : nullptr, y.data(), rows, n, eps);
         CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_norm);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x);
+        CHECK_INTACT(w);
         Buffer inplace(xs.size());
         inplace.assign(xs);
         k.rms_norm(inplace.data(), with_w ? w.data() : nullptr, inplace.data(), rows, n, eps);
         CHECK(rel_error(inplace.data(), ref.data(), ref.size()) < tol_norm);
+        CHECK_INTACT(inplace);
       }
       for (int variant = 0; variant < 3; ++variant) {  // neither, weight only, weight and bias
         std::vector<double> ref(xs.size());
@@ -115,6 +173,16 @@ TEST_CASE("rms_norm and layer_norm match float64 on every ISA, sizes, tails, mis
                      n, eps);
         // n = 1: x - mean is exactly 0 and the reference is the bias alone.
         CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_norm);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x);
+        CHECK_INTACT(w);
+        CHECK_INTACT(b);
+        Buffer inplace(xs.size(), 2);
+        inplace.assign(xs);
+        k.layer_norm(inplace.data(), variant >= 1 ? w.data() : nullptr, variant == 2 ? b.data() : nullptr,
+                     inplace.data(), rows, n, eps);
+        CHECK(rel_error(inplace.data(), ref.data(), ref.size()) < tol_norm);
+        CHECK_INTACT(inplace);
       }
     }
   }
@@ -137,8 +205,11 @@ TEST_CASE("activations and gated activations match float64 on every ISA, includi
         for (size_t i = 0; i < xs.size(); ++i) ref[i] = act_ref(act, xs[i]);
         k.activation(act, x.data(), y.data(), n);
         CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_activation);
+        CHECK_INTACT(y);
+        CHECK_INTACT(x);
         k.activation(act, x.data(), x.data(), n);  // in place
         CHECK(rel_error(x.data(), ref.data(), ref.size()) < tol_activation);
+        CHECK_INTACT(x);
       }
       // Element by element over a wide range: relative error where the value is not tiny,
       // finite everywhere (no NaN from exp overflow), exact zero limits respected.
@@ -149,6 +220,8 @@ TEST_CASE("activations and gated activations match float64 on every ISA, includi
       Buffer x(wide.size()), y(wide.size());
       x.assign(wide);
       k.activation(act, x.data(), y.data(), static_cast<int64_t>(wide.size()));
+      CHECK_INTACT(y);
+      CHECK_INTACT(x);
       for (size_t i = 0; i < wide.size(); ++i) {
         CAPTURE(wide[i]);
         const double r = act_ref(act, wide[i]);
@@ -171,6 +244,19 @@ TEST_CASE("activations and gated activations match float64 on every ISA, includi
             ref[r * n + i] = act_ref(act, gu[r * 2 * n + i]) * gu[r * 2 * n + n + i];
         k.gated_activation(act, g.data(), g.data() + n, out.data(), rows, n, 2 * n, 2 * n);
         CHECK(rel_error(out.data(), ref.data(), ref.size()) < tol_activation);
+        CHECK_INTACT(out);
+        CHECK_INTACT(g);
+        // Separate gate and up rows (strides n), out aliasing the gate.
+        Buffer gate(static_cast<size_t>(rows * n), 1), up(static_cast<size_t>(rows * n), 2);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t i = 0; i < n; ++i) {
+            gate[r * n + i] = gu[r * 2 * n + i];
+            up[r * n + i] = gu[r * 2 * n + n + i];
+          }
+        k.gated_activation(act, gate.data(), up.data(), gate.data(), rows, n, n, n);
+        CHECK(rel_error(gate.data(), ref.data(), ref.size()) < tol_activation);
+        CHECK_INTACT(gate);
+        CHECK_INTACT(up);
       }
     }
   }
@@ -199,14 +285,17 @@ TEST_CASE("softmax is stable and exact to f32 on every ISA; -inf rows give zeros
       }
       k.softmax(x.data(), rows, n);
       CHECK(rel_error(x.data(), ref.data(), ref.size()) < tol_softmax);
+      CHECK_INTACT(x);
     }
     Buffer row(19);
     for (size_t i = 0; i < 19; ++i) row[i] = -inf;
     k.softmax(row.data(), 1, 19);
+    CHECK_INTACT(row);
     for (size_t i = 0; i < 19; ++i) CHECK(row[i] == 0.0f);
     for (size_t i = 0; i < 19; ++i) row[i] = float(i);
     row[5] = ops_test::nan_f;
     k.softmax(row.data(), 1, 19);
+    CHECK_INTACT(row);
     for (size_t i = 0; i < 19; ++i) CHECK(std::isnan(row[i]));
   }
 }
@@ -227,14 +316,24 @@ TEST_CASE("add, scale and softcap match float64 on every ISA") {
       for (size_t i = 0; i < as.size(); ++i) ref[i] = double(as[i]) + bs[i];
       k.add(a.data(), b.data(), y.data(), n);
       CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_elementwise);
+      CHECK_INTACT(y);
+      CHECK_INTACT(a);
+      CHECK_INTACT(b);
+      Buffer sum(as.size(), 2);  // in place, y = a + y as the residual adds do
+      sum.assign(bs);
+      k.add(a.data(), sum.data(), sum.data(), n);
+      CHECK(rel_error(sum.data(), ref.data(), ref.size()) < tol_elementwise);
+      CHECK_INTACT(sum);
       for (size_t i = 0; i < as.size(); ++i) ref[i] = double(as[i]) * 0.37f;
       y.assign(as);
       k.scale(y.data(), 0.37f, n);
       CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_elementwise);
+      CHECK_INTACT(y);
       for (size_t i = 0; i < as.size(); ++i) ref[i] = 30.0 * std::tanh(as[i] / 30.0);
       y.assign(as);
       k.softcap(y.data(), 30.0f, n);
       CHECK(rel_error(y.data(), ref.data(), ref.size()) < tol_activation);
+      CHECK_INTACT(y);
     }
   }
 }
@@ -340,6 +439,7 @@ TEST_CASE("RoPE: every layout x scaling x partial rotary matches the float64 HF 
           x.assign(xs);
           ops_for(isa).rope(p, table, x.data(), n_tok, sh.n_heads, positions);
           CHECK(rel_error(x.data(), ref.data(), count) < tol_rope);
+          CHECK_INTACT(x);
         }
       }
     }
@@ -391,6 +491,7 @@ TEST_CASE("embedding_rows dequantizes the selected rows exactly and refuses out-
     const std::vector<int32_t> ids = {0, 36, 5, 5, 17};
     Buffer out(ids.size() * n);
     embedding_rows(type, table.data() + 1, stride, vocab, n, ids.data(), static_cast<int64_t>(ids.size()), out.data());
+    CHECK_INTACT(out);
     std::vector<float> expect(static_cast<size_t>(n));
     for (size_t t = 0; t < ids.size(); ++t) {
       dequantize_row(type, table.data() + 1 + ids[t] * stride, expect.data(), n);
@@ -405,8 +506,10 @@ TEST_CASE("embedding_rows dequantizes the selected rows exactly and refuses out-
       CHECK(std::string(e.what()).find("37") != std::string::npos);
       CHECK(std::string(e.what()).find("[0, 37)") != std::string::npos);
     }
+    CHECK_INTACT(out);
     const std::vector<int32_t> negative = {-1};
     CHECK_THROWS_AS(embedding_rows(type, table.data() + 1, stride, vocab, n, negative.data(), 1, out.data()), Error);
+    CHECK_INTACT(out);
   }
 }
 
@@ -418,9 +521,11 @@ TEST_CASE("top_k: sorted descending, ties by lower id, NaN ranked as -inf") {
     std::iota(order.begin(), order.end(), 0);
     auto key = [&](int32_t i) { return std::isnan(logits[i]) ? -inf : logits[i]; };
     std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return key(a) > key(b); });
-    std::vector<int32_t> ids(static_cast<size_t>(k), -7);
-    std::vector<float> vals(static_cast<size_t>(k), ops_test::nan_f);
+    IdBuffer ids(static_cast<size_t>(k));  // poisoned: -1, NaN
+    Buffer vals(static_cast<size_t>(k), 2);
     top_k(logits.data(), n, k, ids.data(), vals.data());
+    CHECK_INTACT(ids);
+    CHECK_INTACT(vals);
     for (int64_t j = 0; j < k; ++j) {
       CAPTURE(j);
       REQUIRE(ids[j] == order[j]);
@@ -431,10 +536,12 @@ TEST_CASE("top_k: sorted descending, ties by lower id, NaN ranked as -inf") {
   for (int64_t k = 0; k <= 7; ++k) check(small, k);
   std::vector<float> with_nan = {ops_test::nan_f, -inf, 2.0f, ops_test::nan_f, -inf, 1.0f};
   for (int64_t k = 0; k <= 6; ++k) check(with_nan, k);
-  std::vector<int32_t> ids(3);
-  std::vector<float> vals(3);
+  IdBuffer ids(3);
+  Buffer vals(3);
   top_k(with_nan.data(), 6, 3, ids.data(), vals.data());
-  CHECK(ids == std::vector<int32_t>{2, 5, 0});  // NaN at 0 ties with -inf at 1, lower id first
+  CHECK_INTACT(ids);
+  CHECK_INTACT(vals);
+  CHECK(ids.to_vector() == std::vector<int32_t>{2, 5, 0});  // NaN at 0 ties with -inf at 1, lower id first
   CHECK(vals[2] == -inf);
   // A vocabulary-sized row with many exact ties (values on a coarse grid).
   std::vector<float> big(151936);
@@ -448,28 +555,35 @@ TEST_CASE("top_k: sorted descending, ties by lower id, NaN ranked as -inf") {
 TEST_CASE("public rms_norm and rope validate shapes and agree with the kernels") {
   const auto xs = random_floats(5 * 64, 81);
   const auto ws = random_floats(64, 82);
-  std::vector<float> y(xs.size()), expect(xs.size());
-  ollm::rms_norm(xs, ws, y, 64, 1e-5f);
+  Buffer y(xs.size()), expect(xs.size(), 3);
+  ollm::rms_norm(xs, ws, y.span(), 64, 1e-5f);
   cpu::rms_norm(xs.data(), ws.data(), expect.data(), 5, 64, 1e-5f);
-  CHECK(y == expect);
-  ollm::rms_norm(xs, {}, y, 64, 1e-5f, 2);
+  CHECK_INTACT(y);
+  CHECK_INTACT(expect);
+  CHECK(y.to_vector() == expect.to_vector());
+  ollm::rms_norm(xs, {}, y.span(), 64, 1e-5f, 2);
   cpu::rms_norm(xs.data(), nullptr, expect.data(), 5, 64, 1e-5f);
-  CHECK(y == expect);
-  CHECK_THROWS_AS(ollm::rms_norm(xs, ws, y, 60, 1e-5f), Error);
-  CHECK_THROWS_AS(ollm::rms_norm(xs, std::span<const float>(ws).first(10), y, 64, 1e-5f), Error);
-  CHECK_THROWS_AS(ollm::rms_norm(xs, ws, std::span<float>(y).first(64), 64, 1e-5f), Error);
+  CHECK_INTACT(y);
+  CHECK_INTACT(expect);
+  CHECK(y.to_vector() == expect.to_vector());
+  CHECK_THROWS_AS(ollm::rms_norm(xs, ws, y.span(), 60, 1e-5f), Error);
+  CHECK_THROWS_AS(ollm::rms_norm(xs, std::span<const float>(ws).first(10), y.span(), 64, 1e-5f), Error);
+  CHECK_THROWS_AS(ollm::rms_norm(xs, ws, y.span().first(64), 64, 1e-5f), Error);
+  CHECK_INTACT(y);
 
   RopeParams p;
   p.head_dim = 64;
   p.rot_dims = 32;
   p.layout = RopeLayout::neox;
-  std::vector<float> x(xs.begin(), xs.end()), x2 = x;  // 5 tokens x 1 head x 64
+  Buffer x(xs, 1), x2(xs, 2);  // 5 tokens x 1 head x 64
   const std::vector<int32_t> pos = {0, 3, 9, 27, 81};
-  ollm::rope(p, x, pos, 1);
+  ollm::rope(p, x.span(), pos, 1);
   cpu::rope(p, make_rope_table(p), x2.data(), 5, 1, pos.data());
-  CHECK(x == x2);
+  CHECK_INTACT(x);
+  CHECK_INTACT(x2);
+  CHECK(x.to_vector() == x2.to_vector());
   try {
-    ollm::rope(p, x, pos, 2);
+    ollm::rope(p, x.span(), pos, 2);
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("[rope] x has 320 values") != std::string::npos);
