@@ -115,6 +115,9 @@ const std::vector<Family>& families() {
     add({"granite-embed-multi-97m"}, "granite-embed-multi",
         {R"([^\r\n\p{L}\p{N}]?((?=[\p{L}\p{M}])([^a-z]))*((?=[\p{L}\p{M}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\r\n\p{L}\p{N}]?((?=[\p{L}\p{M}])([^a-z]))+((?=[\p{L}\p{M}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)"})
         ->ignore_merges = true;
+    add({"tiny_aya", "cohere2moe"}, "tiny_aya", {R"(\d{1,3}(?=(?:\d{3})*\b))", o200k});
+    add({"kimi-k2"}, "kimi-k2",
+        {R"([\p{Han}]+|[^\r\n\p{L}\p{N}]?(?:(?!\p{Han})[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])*(?:(?!\p{Han})[\p{Ll}\p{Lm}\p{Lo}\p{M}])+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?(?:(?!\p{Han})[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}])+(?:(?!\p{Han})[\p{Ll}\p{Lm}\p{Lo}\p{M}])*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"});
     // No word split at all (superword tokens cross spaces): digit runs, cut in threes from the right.
     add({"superbpe"}, "superbpe", {R"(\p{N}+)", R"((?=(\d{3})+(?!\d)))"});
     add({"bailingmoe", "bailingmoe2", "llada-moe"}, "bailingmoe",
