@@ -17,8 +17,11 @@ namespace {
 // Oniguruma's \s: the White_Space property (PCRE2 10.42 lacks U+0085 in \s).
 constexpr std::string_view space_set =
     "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
-// Oniguruma's \w: letters, marks, numbers and connector punctuation.
-constexpr std::string_view word_set = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+// Oniguruma's \w as HF tokenizers' build matches it (measured over every code point): in a class,
+// Alphabetic, marks, decimal digits and connector punctuation (not the other numbers, e.g. U+3192);
+// outside a class, and for \b, also the Latin-1 numbers its byte table calls word characters.
+constexpr std::string_view word_set = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
+constexpr std::string_view word_set_bare = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}";
 
 // Case-insensitive groups in these patterns only ever hold ASCII letters; with UTF, PCRE2
 // would also let 's' match U+017F (long s) and 'k' U+212A, which Oniguruma does not here.
@@ -42,8 +45,8 @@ void append_ascii_caseless(std::string& out, std::string_view body) {
 // Oniguruma's \b and \B: boundaries between its \w and not-\w (PCRE2's UCP \w lacks the marks
 // and most connector punctuation, so "1" before U+FE0F would end a word there and not here).
 const std::string& word_boundary(bool negated) {
-  static const std::string b = fmt::format("(?:(?<=[{0}])(?![{0}])|(?<![{0}])(?=[{0}]))", word_set);
-  static const std::string nb = fmt::format("(?:(?<=[{0}])(?=[{0}])|(?<![{0}])(?![{0}]))", word_set);
+  static const std::string b = fmt::format("(?:(?<=[{0}])(?![{0}])|(?<![{0}])(?=[{0}]))", word_set_bare);
+  static const std::string nb = fmt::format("(?:(?<=[{0}])(?=[{0}])|(?<![{0}])(?![{0}]))", word_set_bare);
   return negated ? nb : b;
 }
 
@@ -66,13 +69,12 @@ size_t append_escape(std::string_view p, size_t i, bool in_class, std::string& o
   }
   const char e = p[i + 1];
   if (e == 's' || e == 'w') {
-    const std::string_view set = e == 's' ? space_set : word_set;
-    if (in_class) out.append(set);
-    else out.append("[").append(set).append("]");
+    if (in_class) out.append(e == 's' ? space_set : word_set);
+    else out.append("[").append(e == 's' ? space_set : word_set_bare).append("]");
     return i + 1;
   }
-  if ((e == 'S' || e == 'W') && !in_class) {
-    out.append("[^").append(e == 'S' ? space_set : word_set).append("]");
+  if ((e == 'S' || e == 'W') && !in_class) {  // in a class: see append_class
+    out.append("[^").append(e == 'S' ? space_set : word_set_bare).append("]");
     return i + 1;
   }
   if ((e == 'b' || e == 'B') && !in_class) {  // in a class \b is a backspace in both
@@ -129,7 +131,12 @@ size_t append_class(std::string_view p, size_t i, std::string& out) {
   }
   for (; j < p.size() && p[j] != ']'; ++j) {
     const char c = p[j];
-    if (c == '\\') {
+    if (c == '\\' && j + 1 < p.size() && (p[j + 1] == 'S' || p[j + 1] == 'W')) {
+      // A complement inside a class: PCRE2's own \S and \W are other sets, so a nested [^...].
+      nested.push_back(fmt::format("[^{}]", p[j + 1] == 'S' ? space_set : word_set));
+      structured = true;
+      ++j;
+    } else if (c == '\\') {
       j = append_escape(p, j, true, flat);
     } else if (c == '[' && p.substr(j, 2) == "[:") {  // POSIX bracket: PCRE2 has them too
       const size_t close = p.find(":]", j + 2);
