@@ -106,7 +106,13 @@ size_t append_escape(std::string_view p, size_t i, bool in_class, std::string& o
 // intersects them with && (e.g. Kimi-K2's [\p{Lu}...\p{M}&&[^\p{Han}]]), which PCRE2 lacks:
 // those become single-code-point alternatives and lookaheads. An empty && operand is the empty
 // set, as in Oniguruma ([a&&] matches nothing).
-size_t append_class(std::string_view p, size_t i, std::string& out) {
+// Nested classes recurse; a tokenizer.json is untrusted input, so the depth is bounded.
+constexpr int max_class_depth = 64;
+
+size_t append_class(std::string_view p, size_t i, std::string& out, int depth = 0) {
+  if (depth >= max_class_depth)
+    fail(ErrorCode::invalid_model_file, "[tokenizer] regex '{}': character classes nested more than {} deep at offset {}",
+         p.size() > 200 ? std::string(p.substr(0, 200)) + "..." : std::string(p), max_class_depth, i);
   size_t j = i + 1;
   const bool negated = j < p.size() && p[j] == '^';
   if (negated) ++j;
@@ -145,7 +151,7 @@ size_t append_class(std::string_view p, size_t i, std::string& out) {
       j = last;
     } else if (c == '[') {
       std::string sub;
-      j = append_class(p, j, sub);
+      j = append_class(p, j, sub, depth + 1);
       nested.push_back(std::move(sub));
       structured = true;
     } else if (c == '&' && j + 1 < p.size() && p[j + 1] == '&') {

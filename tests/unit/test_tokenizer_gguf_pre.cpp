@@ -209,6 +209,26 @@ TEST_CASE("GGUF pre-tokenizers: the regex rewrite splits Oniguruma constructs as
   CHECK(bad == 0);
 }
 
+TEST_CASE("GGUF pre-tokenizers: malformed or too deeply nested classes are errors naming the regex") {
+  const std::string deep = std::string(100000, '[') + "a" + std::string(100000, ']');
+  for (const std::string& pattern : {deep, std::string("[a&&"), std::string("[[a]"), std::string("[a&&[b"),
+                                     std::string("[\\"), std::string("[[:alpha:"), std::string("\\p{Han")}) {
+    CAPTURE(pattern.substr(0, 40));
+    try {
+      ollm::tok::Regex re(pattern, "test");
+      FAIL("accepted");
+    } catch (const ollm::Error& e) {
+      CHECK(e.code() == ollm::ErrorCode::invalid_model_file);
+      CHECK(std::string(e.what()).rfind("[tokenizer] ", 0) == 0);
+    }
+  }
+  // 63 levels still compile (one code point: 'a').
+  const std::string ok = std::string(63, '[') + "a" + std::string(63, ']');
+  std::vector<std::pair<size_t, size_t>> m;
+  ollm::tok::Regex(ok, "test").find_all("bab", m);
+  CHECK(m == std::vector<std::pair<size_t, size_t>>{{1, 2}});
+}
+
 TEST_CASE("GGUF pre-tokenizers: the names llama.cpp writes are all known") {
   // The names of issue 13 (llama.cpp's converter and vocabulary loader).
   for (const char* name :
