@@ -101,14 +101,14 @@ size_t append_escape(std::string_view p, size_t i, bool in_class, std::string& o
   return i + 1;
 }
 
+constexpr int max_class_depth = 64;
+
 // Appends the rewrite of the bracket expression starting at p[i] ('['); returns the index of its
 // closing ']'. A flat class stays a PCRE2 class. Oniguruma also nests classes (union) and
 // intersects them with && (e.g. Kimi-K2's [\p{Lu}...\p{M}&&[^\p{Han}]]), which PCRE2 lacks:
 // those become single-code-point alternatives and lookaheads. An empty && operand is the empty
-// set, as in Oniguruma ([a&&] matches nothing).
-// Nested classes recurse; a tokenizer.json is untrusted input, so the depth is bounded.
-constexpr int max_class_depth = 64;
-
+// set, as in Oniguruma ([a&&] matches nothing). Nested classes recurse, and a tokenizer.json is
+// untrusted input: the depth is bounded.
 size_t append_class(std::string_view p, size_t i, std::string& out, int depth = 0) {
   if (depth >= max_class_depth)
     fail(ErrorCode::invalid_model_file, "[tokenizer] regex '{}': character classes nested more than {} deep at offset {}",
