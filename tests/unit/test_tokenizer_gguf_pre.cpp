@@ -222,6 +222,39 @@ TEST_CASE("GGUF pre-tokenizers: malformed or too deeply nested classes are error
       CHECK(std::string(e.what()).rfind("[tokenizer] ", 0) == 0);
     }
   }
+  // Any soup of class syntax either compiles or is an ollm::Error: never a crash or a hang.
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  constexpr std::string_view alphabet[] = {"[", "]", "^", "&&", "&", "\\", "\\w", "\\W", "\\S", "\\b", "\\p{Han}",
+                                           "\\p{", "}", "[:", ":]", "a", "-", "(", ")", "(?i:", "中", "*", "+"};
+  const std::string text = "a中[&]^ \u0301_-b";
+  size_t compiled = 0;
+  for (int k = 0; k < 20000; ++k) {
+    std::string pattern;
+    const size_t len = 1 + next() % 16;
+    for (size_t t = 0; t < len; ++t) pattern.append(alphabet[next() % std::size(alphabet)]);
+    try {
+      ollm::tok::Regex re(pattern, "soup");
+      std::vector<std::pair<size_t, size_t>> found;
+      re.find_all(text, found);
+      size_t prev = 0;
+      for (const auto& m : found) {  // ordered, inside the text
+        CHECK(m.first >= prev);
+        CHECK(m.first <= m.second);
+        CHECK(m.second <= text.size());
+        prev = m.second;
+      }
+      ++compiled;
+    } catch (const ollm::Error& e) {
+      CHECK(std::string(e.what()).rfind("[tokenizer] ", 0) == 0);
+    }
+  }
+  MESSAGE(compiled << " of 20000 random class patterns compiled");
   // 63 levels still compile (one code point: 'a').
   const std::string ok = std::string(63, '[') + "a" + std::string(63, ']');
   std::vector<std::pair<size_t, size_t>> m;
