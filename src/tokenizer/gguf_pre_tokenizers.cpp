@@ -115,6 +115,14 @@ const std::vector<Family>& families() {
     add({"granite-embed-multi-97m"}, "granite-embed-multi",
         {R"([^\r\n\p{L}\p{N}]?((?=[\p{L}\p{M}])([^a-z]))*((?=[\p{L}\p{M}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\r\n\p{L}\p{N}]?((?=[\p{L}\p{M}])([^a-z]))+((?=[\p{L}\p{M}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)"})
         ->ignore_merges = true;
+    // tokenizer.json: digits grouped in threes from the right (\b on Oniguruma's \w, which holds the
+    // marks: "1" before U+FE0F is not cut off), then o200k.
+    add({"tiny_aya", "cohere2moe"}, "tiny_aya", {R"(\d{1,3}(?=(?:\d{3})*\b))", o200k});
+    // Kimi-K2 ships tiktoken, not a tokenizer.json: this is tokenization_kimi.py's pat_str (llama.cpp
+    // runs it as custom code, unicode_regex_split_custom_kimi_k2). Han runs come first, and the
+    // letter classes intersect with [^\p{Han}], which our regex rewrite turns into lookaheads.
+    add({"kimi-k2"}, "kimi-k2",
+        {R"([\p{Han}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"});
     // No word split at all (superword tokens cross spaces): digit runs, cut in threes from the right.
     add({"superbpe"}, "superbpe", {R"(\p{N}+)", R"((?=(\d{3})+(?!\d)))"});
     add({"bailingmoe", "bailingmoe2", "llada-moe"}, "bailingmoe",
@@ -145,11 +153,6 @@ constexpr Refused refused[] = {
     {"granite-embed-multi-311m", "it is SentencePiece-style BPE over raw UTF-8 with spaces as U+2581, not byte-level BPE"},
     {"sarvam-moe", "it is SentencePiece-style BPE over raw UTF-8 with spaces as U+2581, not byte-level BPE"},
     {"whitespace", "it is BPE over raw UTF-8 words split at whitespace, not byte-level BPE"},
-    // Byte-level BPE, but ollm's regex engine does not split as HF does (measured against HF
-    // `tokenizers` on the golden corpus; 59 and 1 of 667 texts differ): refused rather than wrong.
-    {"kimi-k2", "its split regex intersects character classes ([...&&[^\\p{Han}]]), which ollm does not reproduce exactly"},
-    {"tiny_aya", "its digit-grouping regex (\\d{1,3}(?=(?:\\d{3})*\\b)) splits some texts differently from HF here"},
-    {"cohere2moe", "its digit-grouping regex (\\d{1,3}(?=(?:\\d{3})*\\b)) splits some texts differently from HF here"},
 };
 
 }  // namespace

@@ -34,7 +34,9 @@ class Regex {
 };
 
 // Rewrites an Oniguruma (Ruby syntax) pattern into PCRE2 syntax with the same meaning:
-// \s and \w take Oniguruma's Unicode sets, and (?i:...) keeps to ASCII case folding.
+// \s, \w, \b and \B take Oniguruma's Unicode sets, \p{Script} means the Script property (not
+// Script_Extensions), nested classes and && intersections become lookaheads, and (?i:...) keeps
+// to ASCII case folding.
 std::string onig_to_pcre2(std::string_view pattern);
 
 }  // namespace ollm::tok
