@@ -20,6 +20,7 @@
 #include "ollm/model.hpp"
 #include "ollm/model_spec.hpp"
 #include "ollm/sampling.hpp"
+#include "ollm/thread_pool.hpp"
 #include "ollm/tokenizer.hpp"
 
 struct ollm_model_info {
@@ -50,6 +51,11 @@ struct ollm_engine {
   // Requests submitted and not yet taken, for ollm_engine_cancel_all from another thread.
   std::mutex live_mutex;
   std::set<uint64_t> live;
+};
+
+// Engines made with the pool hold their own reference: the handle may go first.
+struct ollm_thread_pool {
+  std::shared_ptr<ollm::ThreadPool> pool;
 };
 
 struct ollm_result {

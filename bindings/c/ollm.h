@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* The version of this header's function table (ollm_get_api). Bumped when functions are appended. */
-#define OLLM_API_VERSION 1
+#define OLLM_API_VERSION 2
 #define OLLM_VERSION_MAJOR 0
 #define OLLM_VERSION_MINOR 1
 #define OLLM_VERSION_PATCH 0
@@ -102,6 +102,7 @@ typedef struct ollm_chat_template ollm_chat_template;
 typedef struct ollm_sampler ollm_sampler;
 typedef struct ollm_engine ollm_engine;
 typedef struct ollm_result ollm_result;
+typedef struct ollm_thread_pool ollm_thread_pool;
 
 /* ---- Library ------------------------------------------------------------------------------- */
 
@@ -250,6 +251,18 @@ OLLM_API ollm_status ollm_sampler_set_seed(ollm_sampler* sampler, uint64_t seed)
 OLLM_API ollm_status ollm_sampler_add_logit_bias(ollm_sampler* sampler, int32_t token, float bias);
 OLLM_API ollm_status ollm_sampler_clear_logit_bias(ollm_sampler* sampler);
 
+/* ---- Thread pool: compute threads shared by engines ---------------------------------------- */
+
+/* A pool of `threads` compute threads (1..255, the calling thread included) that any number of
+   engines may share (ollm_engine_options.thread_pool). A pool runs one parallel region at a time
+   (engines sharing it take turns region by region), so engines on one pool never ask the machine
+   for more threads than the pool has. Engines keep the pool alive: destroying the handle while
+   engines use it is safe (its threads end with the last of them). Thread-safe. */
+OLLM_API ollm_status ollm_thread_pool_create(int32_t threads, ollm_thread_pool** out);
+OLLM_API void ollm_thread_pool_destroy(ollm_thread_pool* pool);
+/* The pool's threads; 0 when pool is NULL. */
+OLLM_API int32_t ollm_thread_pool_size(const ollm_thread_pool* pool);
+
 /* ---- Engine: batched generation over one model --------------------------------------------- */
 
 typedef struct ollm_engine_options {
@@ -262,6 +275,9 @@ typedef struct ollm_engine_options {
   int64_t max_batch_tokens;  /* tokens per step (default 512) */
   int32_t numerics;          /* an ollm_numerics; default OLLM_NUMERICS_STANDARD (a later field:
                                 an older caller's shorter struct gets the default) */
+  ollm_thread_pool* thread_pool; /* the pool the engine computes on (threads then caps how many of
+                                its threads it uses); NULL: the library's shared pool, one thread
+                                per hardware thread (the default; a later field) */
 } ollm_engine_options;
 
 OLLM_API void ollm_engine_options_init(ollm_engine_options* options);
@@ -429,6 +445,10 @@ typedef struct ollm_api {
   void (*model_info_destroy)(ollm_model_info* info);
   const char* (*model_info_architecture)(const ollm_model_info* info);
   size_t (*model_info_tensor_count)(const ollm_model_info* info);
+  /* OLLM_API_VERSION 2 */
+  ollm_status (*thread_pool_create)(int32_t threads, ollm_thread_pool** out);
+  void (*thread_pool_destroy)(ollm_thread_pool* pool);
+  int32_t (*thread_pool_size)(const ollm_thread_pool* pool);
 } ollm_api;
 
 /* The table for `version` (1..OLLM_API_VERSION of the loaded library), or NULL when the library

@@ -90,7 +90,17 @@ constexpr ollm_api make_api_v1() {
   return api;
 }
 
-constexpr ollm_api api_v1 = make_api_v1();
+// OLLM_API_VERSION 2: thread pools. The v1 table's members, then the appended ones.
+constexpr ollm_api make_api_v2() {
+  ollm_api api = make_api_v1();
+  api.version = 2;
+  api.thread_pool_create = &ollm_thread_pool_create;
+  api.thread_pool_destroy = &ollm_thread_pool_destroy;
+  api.thread_pool_size = &ollm_thread_pool_size;
+  return api;
+}
+
+constexpr ollm_api api_latest = make_api_v2();
 
 #define OLLM_PIN(member, index) \
   static_assert(offsetof(ollm_api, member) == header_bytes + (index) * slot, "ollm_api." #member " moved")
@@ -165,14 +175,17 @@ OLLM_PIN(model_info_open, 67);
 OLLM_PIN(model_info_destroy, 68);
 OLLM_PIN(model_info_architecture, 69);
 OLLM_PIN(model_info_tensor_count, 70);
-static_assert(sizeof(ollm_api) == header_bytes + 71 * slot, "ollm_api changed size: append, then pin");
+OLLM_PIN(thread_pool_create, 71);
+OLLM_PIN(thread_pool_destroy, 72);
+OLLM_PIN(thread_pool_size, 73);
+static_assert(sizeof(ollm_api) == header_bytes + 74 * slot, "ollm_api changed size: append, then pin");
 #undef OLLM_PIN
 
 }  // namespace
 
 extern "C" const ollm_api* ollm_get_api(uint32_t version) {
   if (version == 0 || version > OLLM_API_VERSION) return nullptr;
-  // Version 1 callers read a prefix of the newest table; later versions only append.
-  return &api_v1;
+  // Older callers read a prefix of the newest table; later versions only append.
+  return &api_latest;
 }
 

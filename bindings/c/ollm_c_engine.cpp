@@ -141,6 +141,24 @@ ollm_status ollm_sampler_clear_logit_bias(ollm_sampler* s) {
   return guarded([&] { checked(s, "ollm_sampler_clear_logit_bias")->params.logit_bias.clear(); });
 }
 
+// ---- Thread pool ----
+
+ollm_status ollm_thread_pool_create(int32_t threads, ollm_thread_pool** out) {
+  return guarded([&] {
+    require(out, "ollm_thread_pool_create", "out");
+    if (threads < 1 || threads > 255)
+      invalid("[c-api] ollm_thread_pool_create: threads " + std::to_string(threads) +
+              " is out of range (1..255)");
+    auto handle = std::make_unique<ollm_thread_pool>();
+    handle->pool = std::make_shared<ollm::ThreadPool>(threads);
+    *out = handle.release();
+  });
+}
+
+void ollm_thread_pool_destroy(ollm_thread_pool* pool) { delete pool; }
+
+int32_t ollm_thread_pool_size(const ollm_thread_pool* pool) { return pool ? pool->pool->size() : 0; }
+
 // ---- Engine ----
 
 void ollm_engine_options_init(ollm_engine_options* options) {
@@ -155,6 +173,7 @@ void ollm_engine_options_init(ollm_engine_options* options) {
   options->max_sequences = d.max_sequences;
   options->max_batch_tokens = d.max_batch_tokens;
   options->numerics = OLLM_NUMERICS_STANDARD;
+  options->thread_pool = nullptr;
 }
 
 ollm_status ollm_engine_create(const ollm_model* model, const ollm_engine_options* options, ollm_engine** out) {
@@ -172,6 +191,7 @@ ollm_status ollm_engine_create(const ollm_model* model, const ollm_engine_option
     eo.max_sequences = o.max_sequences;
     eo.max_batch_tokens = o.max_batch_tokens;
     eo.numerics = numerics_of(o.numerics);
+    if (o.thread_pool != nullptr) eo.thread_pool = o.thread_pool->pool;
     auto handle = std::make_unique<ollm_engine>();
     handle->model = model->model;
     handle->engine = std::make_unique<ollm::Engine>(model->model, eo);

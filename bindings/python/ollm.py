@@ -19,7 +19,7 @@ import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t,
                     c_uint32, c_uint64, c_void_p)
 
-API_VERSION = 1
+API_VERSION = 2
 STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF_MEMORY", "IO", "CANCELLED",
           "NOT_FOUND", "INTERNAL"]
 FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full", "error"]
@@ -85,7 +85,7 @@ class ModelOptions(Structure):
 class EngineOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("threads", c_int32), ("kv_cache_tokens", c_int64),
                 ("kv_cache_bytes", c_uint64), ("kv_type", c_int), ("max_sequences", c_int32),
-                ("max_batch_tokens", c_int64), ("numerics", c_int32)]
+                ("max_batch_tokens", c_int64), ("numerics", c_int32), ("thread_pool", c_void_p)]
 
 
 class GenerateOptions(Structure):
@@ -152,6 +152,9 @@ _API_FIELDS = [
     ("result_reused_tokens", CFUNCTYPE(c_int64, P)), ("result_error", CFUNCTYPE(c_char_p, P)),
     ("model_info_open", CFUNCTYPE(S, c_char_p, POINTER(P))), ("model_info_destroy", CFUNCTYPE(None, P)),
     ("model_info_architecture", CFUNCTYPE(c_char_p, P)), ("model_info_tensor_count", CFUNCTYPE(c_size_t, P)),
+    # API version 2
+    ("thread_pool_create", CFUNCTYPE(S, c_int32, POINTER(P))), ("thread_pool_destroy", CFUNCTYPE(None, P)),
+    ("thread_pool_size", CFUNCTYPE(c_int32, P)),
 ]
 
 
@@ -223,6 +226,14 @@ class Library:
         self.check(status)
         return Model(self, handle)
 
+    def thread_pool(self, threads: int) -> "ThreadPool":
+        """A pool of `threads` compute threads (1..255) to share between engines
+        (model.engine(thread_pool=...)): engines on one pool take turns instead of
+        oversubscribing the cores. Engines keep it alive after it is closed."""
+        handle = c_void_p()
+        self.check(self.api.thread_pool_create(_int(threads, "threads", "int32"), ctypes.byref(handle)))
+        return ThreadPool(self, handle)
+
     def parse_chat_template(self, source: str, **special_tokens: str) -> "ChatTemplate":
         handle = c_void_p()
         self.check(self.api.chat_template_parse(_cstr(source, "source"), ctypes.byref(handle)))
@@ -257,6 +268,15 @@ class _Handle:
             pass
 
 
+class ThreadPool(_Handle):
+    """Compute threads shared by engines; made with Library.thread_pool(threads)."""
+    _destroy = "thread_pool_destroy"
+
+    @property
+    def size(self) -> int:
+        return self.lib.api.thread_pool_size(self.handle)
+
+
 class Model(_Handle):
     _destroy = "model_destroy"
 
@@ -284,7 +304,9 @@ class Model(_Handle):
 
     def engine(self, threads: int = 0, kv_cache_tokens: int = 4096, kv_type: str = "f16",
                numerics: str = "standard", kv_cache_bytes: int = 0, max_sequences: int = 8,
-               max_batch_tokens: int = 512) -> "Engine":
+               max_batch_tokens: int = 512, thread_pool: "ThreadPool | None" = None) -> "Engine":
+        """thread_pool: a Library.thread_pool() to share with other engines (threads then caps how
+        many of its threads this engine uses); None: the library's shared pool."""
         opts = EngineOptions()
         self.lib.api.engine_options_init(ctypes.byref(opts))
         if kv_type not in KV_TYPES:
@@ -298,6 +320,12 @@ class Model(_Handle):
         opts.max_sequences = _int(max_sequences, "max_sequences", "int32")
         opts.max_batch_tokens = _int(max_batch_tokens, "max_batch_tokens", "int64")
         opts.kv_type, opts.numerics = KV_TYPES[kv_type], NUMERICS[numerics]
+        if thread_pool is not None:
+            if not isinstance(thread_pool, ThreadPool):
+                raise TypeError(f"thread_pool must be an ollm.ThreadPool, not {type(thread_pool).__name__}")
+            if not thread_pool.handle:
+                raise ValueError("thread_pool is closed")
+            opts.thread_pool = thread_pool.handle
         handle = c_void_p()
         self.lib.check(self.lib.api.engine_create(self.handle, ctypes.byref(opts), ctypes.byref(handle)))
         return Engine(self.lib, handle)

@@ -9,6 +9,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import threading
 
 lib_path, model_path = sys.argv[1:3]
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bindings" / "python"))
@@ -81,6 +82,35 @@ with lib.load_model(model_path, threads=2) as model, model.engine(kv_cache_token
     after = engine.generate("hello", max_tokens=4, stop_at_eos=False)
     check(after["finish"] == "length" and len(after["tokens"]) == 4, "engine usable after a callback raised")
     check(engine.lib.api.engine_kv_free_tokens(engine.handle) == 512, "no KV blocks leaked")
+
+# Thread pools: two engines on one pool, driven from two Python threads at once, give the tokens
+# of an engine on the library's shared pool; the engines outlive the closed pool handle.
+with lib.load_model(model_path, threads=2) as model:
+    with model.engine(kv_cache_tokens=512, kv_type="f32") as alone:
+        expected = alone.generate([1, 5, 9, 300], max_tokens=12, stop_at_eos=False)["tokens"]
+    check(len(expected) == 12, "lone engine generated 12 tokens")
+    pool = lib.thread_pool(2)
+    check(pool.size == 2, f"pool size {pool.size}")
+    a = model.engine(kv_cache_tokens=512, kv_type="f32", thread_pool=pool)
+    b = model.engine(kv_cache_tokens=512, kv_type="f32", thread_pool=pool)
+    pool.close()  # the engines keep the pool alive
+    got = {}
+    workers = [threading.Thread(target=lambda n, e: got.__setitem__(n, e.generate([1, 5, 9, 300], max_tokens=12,
+                                                                                stop_at_eos=False)["tokens"]),
+                                args=(name, eng)) for name, eng in (("a", a), ("b", b))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    check(got.get("a") == expected and got.get("b") == expected, f"shared-pool engines' tokens {got} == {expected}")
+    a.close()
+    b.close()
+    raises(ollm.Error, "threads 0 is out of range (1..255)", lambda: lib.thread_pool(0), "thread_pool(0)")
+    raises(ollm.Error, "threads 256 is out of range", lambda: lib.thread_pool(256), "thread_pool(256)")
+    raises(OverflowError, "threads = 4294967296", lambda: lib.thread_pool(2**32), "thread_pool(2**32)")
+    raises(TypeError, "thread_pool must be an ollm.ThreadPool", lambda: model.engine(thread_pool=2),
+           "engine(thread_pool=2)")
+    raises(ValueError, "thread_pool is closed", lambda: model.engine(thread_pool=pool), "closed pool refused")
 
 # Progress callback exceptions reach load_model's caller.
 raises(Boom, "progress", lambda: lib.load_model(model_path, progress=lambda f: (_ for _ in ()).throw(Boom("progress"))),

@@ -375,6 +375,16 @@ TEST_CASE("C ABI: the versioned function table points at the flat functions") {
   CHECK((api->model_load == &ollm_model_load));
   CHECK((api->engine_generate == &ollm_engine_generate));
   CHECK((api->model_info_tensor_count == &ollm_model_info_tensor_count));
+  // Version 2 appended the thread pool's functions after every version 1 slot.
+  CHECK(OLLM_API_VERSION == 2);
+  CHECK((api->thread_pool_create == &ollm_thread_pool_create));
+  CHECK((api->thread_pool_destroy == &ollm_thread_pool_destroy));
+  CHECK((api->thread_pool_size == &ollm_thread_pool_size));
+  CHECK(offsetof(ollm_api, thread_pool_create) == offsetof(ollm_api, model_info_tensor_count) + sizeof(void*));
+  const ollm_api* v1 = ollm_get_api(1);  // an older caller gets the same table (a prefix of it)
+  REQUIRE(v1 != nullptr);
+  CHECK(v1->version >= 1);
+  CHECK((v1->model_info_tensor_count == &ollm_model_info_tensor_count));
   CHECK(ollm_get_api(0) == nullptr);
   CHECK(ollm_get_api(OLLM_API_VERSION + 1) == nullptr);
   // Every slot is filled.
@@ -487,6 +497,101 @@ TEST_CASE("C ABI: prompt_len carries NUL bytes; engine options and checksum poli
   CHECK(ollm_model_load(copy.c_str(), &mo, &checked) == OLLM_ERR_INVALID_ARGUMENT);
   CHECK(std::string(ollm_last_error()).find("checksum_policy 9") != std::string::npos);
   std::filesystem::remove_all(dir);
+  ollm_engine_destroy(engine);
+  ollm_model_destroy(model);
+}
+
+namespace {
+
+std::vector<int32_t> c_greedy(ollm_engine* engine, int n) {
+  ollm_generate_options go;
+  ollm_generate_options_init(&go);
+  go.prompt_ids = prompt_ids.data();
+  go.n_prompt_ids = prompt_ids.size();
+  go.max_tokens = n;
+  go.stop_at_eos = 0;
+  ollm_result* r = nullptr;
+  const ollm_status status = ollm_engine_generate(engine, &go, &r);
+  if (status != OLLM_OK) return {};  // the caller's comparison fails (CHECK is not thread-safe)
+  size_t count = 0;
+  const int32_t* t = ollm_result_tokens(r, &count);
+  std::vector<int32_t> tokens(t, t + count);
+  ollm_result_destroy(r);
+  return tokens;
+}
+
+}  // namespace
+
+TEST_CASE("C ABI: engines share a thread pool, which outlives its handle") {
+  ollm_model* model = load_tiny();
+  const std::vector<int32_t> alone = cpp_greedy(12);
+  REQUIRE(alone.size() == 12);
+
+  ollm_thread_pool* pool = nullptr;
+  REQUIRE_MESSAGE(ollm_thread_pool_create(2, &pool) == OLLM_OK, ollm_last_error());
+  CHECK(ollm_thread_pool_size(pool) == 2);
+  CHECK(ollm_thread_pool_size(nullptr) == 0);
+  ollm_engine_options eo;
+  ollm_engine_options_init(&eo);
+  CHECK(eo.thread_pool == nullptr);  // the default: the library's shared pool
+  eo.threads = 2;
+  eo.kv_type = OLLM_KV_F32;
+  eo.thread_pool = pool;
+  ollm_engine *a = nullptr, *b = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_create(model, &eo, &a) == OLLM_OK, ollm_last_error());
+  REQUIRE_MESSAGE(ollm_engine_create(model, &eo, &b) == OLLM_OK, ollm_last_error());
+  // The engines keep the pool alive: the handle may go first (ASan sees a use after free if not).
+  ollm_thread_pool_destroy(pool);
+  ollm_thread_pool_destroy(nullptr);
+
+  // Both engines drive the one pool at the same time and still give the lone engine's tokens.
+  std::vector<int32_t> from_a, from_b;
+  std::thread ta([&] { from_a = c_greedy(a, 12); });
+  std::thread tb([&] { from_b = c_greedy(b, 12); });
+  ta.join();
+  tb.join();
+  CHECK(from_a == alone);
+  CHECK(from_b == alone);
+  ollm_engine_destroy(a);
+  ollm_engine_destroy(b);
+
+  // A one-thread pool gives the same tokens too (threads is capped at the pool's size).
+  ollm_thread_pool* one = nullptr;
+  REQUIRE(ollm_thread_pool_create(1, &one) == OLLM_OK);
+  eo.thread_pool = one;
+  ollm_engine* c = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_create(model, &eo, &c) == OLLM_OK, ollm_last_error());
+  CHECK(c_greedy(c, 12) == alone);
+  ollm_engine_destroy(c);
+  ollm_thread_pool_destroy(one);
+  ollm_model_destroy(model);
+}
+
+TEST_CASE("C ABI: thread pool sizes are range-checked; an older options struct ignores thread_pool") {
+  for (const int32_t bad : {0, -1, 256}) {
+    CAPTURE(bad);
+    ollm_thread_pool* untouched = reinterpret_cast<ollm_thread_pool*>(0x1);
+    CHECK(ollm_thread_pool_create(bad, &untouched) == OLLM_ERR_INVALID_ARGUMENT);
+    const std::string message = ollm_last_error();
+    CHECK(message.find("ollm_thread_pool_create: threads " + std::to_string(bad)) != std::string::npos);
+    CHECK(message.find("1..255") != std::string::npos);
+    CHECK(untouched == reinterpret_cast<ollm_thread_pool*>(0x1));
+  }
+  CHECK(ollm_thread_pool_create(2, nullptr) == OLLM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(ollm_last_error()).find("out must not be NULL") != std::string::npos);
+
+  // A caller compiled before thread_pool existed passes a struct that ends before it: whatever
+  // lies beyond struct_size is not read (a wild pointer here), the engine uses the shared pool.
+  ollm_model* model = load_tiny();
+  ollm_engine_options eo;
+  ollm_engine_options_init(&eo);
+  eo.threads = 2;
+  eo.kv_type = OLLM_KV_F32;
+  eo.thread_pool = reinterpret_cast<ollm_thread_pool*>(0x1);
+  eo.struct_size = offsetof(ollm_engine_options, thread_pool);
+  ollm_engine* engine = nullptr;
+  REQUIRE_MESSAGE(ollm_engine_create(model, &eo, &engine) == OLLM_OK, ollm_last_error());
+  CHECK(c_greedy(engine, 12) == cpp_greedy(12));
   ollm_engine_destroy(engine);
   ollm_model_destroy(model);
 }

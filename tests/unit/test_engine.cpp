@@ -17,6 +17,7 @@
 #include "ollm/engine.hpp"
 #include "ollm/error.hpp"
 #include "ollm/quantize.hpp"
+#include "ollm/thread_pool.hpp"
 
 namespace fs = std::filesystem;
 using namespace ollm;
@@ -87,6 +88,66 @@ TEST_CASE("two threads with their own engines on one shared model agree with one
   t2.join();
   CHECK(ta == a);
   CHECK(tb == b);
+}
+
+TEST_CASE("two engines on one thread pool, driven from two threads at once, agree with a lone engine") {
+  EngineOptions eo;
+  eo.threads = 2;
+  eo.kv_type = DType::f32;
+  std::vector<std::vector<int32_t>> alone;
+  {
+    Engine reference(tiny_model(), eo);  // the library's shared pool
+    for (int i = 0; i < 4; ++i) alone.push_back(reference.generate(greedy(prompt_of(i), 10)).tokens);
+  }
+  auto pool = std::make_shared<ThreadPool>(2);
+  eo.thread_pool = pool;
+  const long unused = pool.use_count();  // this test's references
+  std::vector<std::vector<int32_t>> got(4);
+  {
+    Engine a(tiny_model(), eo);
+    Engine b(tiny_model(), eo);
+    CHECK(pool.use_count() > unused);  // the engines hold the pool
+    // Each thread runs its engine's batch of two requests, three times over, so the two engines'
+    // parallel regions meet on the pool many times.
+    auto drive = [&](Engine& e, int first) {
+      for (int k = 0; k < 3; ++k) {
+        const RequestId x = e.submit(greedy(prompt_of(first), 10));
+        const RequestId y = e.submit(greedy(prompt_of(first + 1), 10));
+        e.run_until_done();
+        got[first] = e.take_result(x).tokens;
+        got[first + 1] = e.take_result(y).tokens;
+      }
+    };
+    std::thread t1([&] { drive(a, 0); });
+    std::thread t2([&] { drive(b, 2); });
+    t1.join();
+    t2.join();
+  }
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK(got[i] == alone[i]);
+  }
+  CHECK(pool.use_count() == unused);  // the engines let go of it
+
+  // An engine without a pool of its own runs on the library's shared one (what the public ops
+  // use), unless it asks for more threads than that pool has.
+  const auto shared = ThreadPool::shared();
+  CHECK(shared.get() == ThreadPool::shared().get());
+  const long before = shared.use_count();
+  {
+    Engine by_default(tiny_model(), {});
+    CHECK(shared.use_count() > before);
+  }
+  CHECK(shared.use_count() == before);
+  EngineOptions more;
+  more.threads = shared->size() + 1;
+  {
+    Engine own(tiny_model(), more);
+    CHECK(shared.use_count() == before);
+  }
+  // A pool's size is range-checked.
+  CHECK_THROWS_WITH_AS(ThreadPool(0), doctest::Contains("1..255"), Error);
+  CHECK_THROWS_WITH_AS(ThreadPool(256), doctest::Contains("1..255"), Error);
 }
 
 TEST_CASE("cancel from another thread and from the callback end a request cleanly") {
