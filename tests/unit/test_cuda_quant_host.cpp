@@ -1,0 +1,141 @@
+// The CUDA matmul's block decoders (kernels/cuda/quant_decode.cuh, __host__ __device__) run here
+// on the host: every format's decoded values must equal ollm::cpu::dequantize_row bit for bit on
+// random blocks, and the int8 group dot product the decode kernel computes must match a float64
+// dot of the dequantized row within the activation quantization's error bound. No GPU needed.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "cpu/dequantize.hpp"
+#include "cpu/quant_blocks.hpp"
+#include "cuda/quant_decode.cuh"
+#include "ollm/types.hpp"
+
+namespace {
+
+using namespace ollm_cuda;
+
+// Random blocks of type T: random bytes everywhere, then each fp16 scale field overwritten with
+// a finite random fp16 (positive and negative, some zero) so that values are comparable.
+template <uint32_t T>
+std::vector<uint8_t> random_blocks(int64_t n_blocks, std::mt19937& rng) {
+  using Tr = QuantTraits<T>;
+  std::vector<uint8_t> bytes(static_cast<size_t>(n_blocks) * Tr::bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& b : bytes) b = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  // Byte offsets of the fp16 scale fields of one block.
+  std::vector<int> fields;
+  if (T == type_q4_0 || T == type_q5_0 || T == type_q8_0 || T == type_iq4_nl || T == type_iq4_xs) fields = {0};
+  if (T == type_q4_1 || T == type_q5_1 || T == type_q4_k || T == type_q5_k) fields = {0, 2};
+  if (T == type_q2_k) fields = {80, 82};
+  if (T == type_q3_k) fields = {108};
+  if (T == type_q6_k) fields = {208};
+  for (int64_t b = 0; b < n_blocks; ++b)
+    for (int f : fields) {
+      const float v = (b % 7 == 3) ? 0.0f : scale(rng);
+      const uint16_t h = ollm::cpu::f32_to_fp16(v);
+      std::memcpy(&bytes[static_cast<size_t>(b) * Tr::bytes + f], &h, 2);
+    }
+  return bytes;
+}
+
+ollm::DType dtype_of(uint32_t t) { return static_cast<ollm::DType>(t); }
+
+template <uint32_t T>
+void check_format(const char* name) {
+  using Tr = QuantTraits<T>;
+  std::mt19937 rng(1234 + T);
+  const int64_t k = 1024;  // elements per row: 32 legacy blocks or 4 super-blocks
+  const int64_t n_blocks = k / Tr::elems;
+  for (int trial = 0; trial < 20; ++trial) {
+    const std::vector<uint8_t> row = random_blocks<T>(n_blocks, rng);
+    std::vector<float> ref(static_cast<size_t>(k));
+    ollm::cpu::dequantize_row(dtype_of(T), row.data(), ref.data(), k);
+
+    // Decoded values, bit for bit.
+    std::vector<float> got(static_cast<size_t>(k));
+    for (int64_t g = 0; g < k / 32; ++g) {
+      Group32 grp;
+      decode_group<T>(row.data(), g, grp);
+      for (int j = 0; j < 32; ++j) got[static_cast<size_t>(g * 32 + j)] = group_value<Tr::has_min>(grp, j);
+    }
+    int64_t mismatches = 0, first = -1;
+    for (int64_t i = 0; i < k; ++i) {
+      uint32_t a, b;
+      std::memcpy(&a, &got[static_cast<size_t>(i)], 4);
+      std::memcpy(&b, &ref[static_cast<size_t>(i)], 4);
+      if (a != b) {
+        if (first < 0) first = i;
+        ++mismatches;
+      }
+    }
+    INFO(name << " trial " << trial << " first mismatch at " << first << ": got "
+              << (first >= 0 ? got[static_cast<size_t>(first)] : 0.0f) << " want "
+              << (first >= 0 ? ref[static_cast<size_t>(first)] : 0.0f));
+    REQUIRE(mismatches == 0);
+
+    // The decode kernel's dot product: activations quantized per 32, integer group dots.
+    std::normal_distribution<float> gauss(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(k));
+    for (auto& v : x) v = gauss(rng);
+    if (trial == 1) std::fill(x.begin(), x.begin() + 32, 0.0f);  // an all-zero activation group
+    double exact = 0.0, bound = 0.0;
+    float dot = 0.0f;
+    for (int64_t g = 0; g < k / 32; ++g) {
+      int32_t xq[8], xs;
+      float xd;
+      quantize_act_group(&x[static_cast<size_t>(g * 32)], xq, &xd, &xs);
+      Group32 grp;
+      decode_group<T>(row.data(), g, grp);
+      dot += group_dot<Tr::has_min>(grp, xq, xd, xs);
+      for (int j = 0; j < 32; ++j) {
+        const size_t i = static_cast<size_t>(g * 32 + j);
+        exact += static_cast<double>(ref[i]) * x[i];
+        // Rounding x to the int8 grid moves it by at most xd/2; plus f32 rounding slack.
+        bound += std::fabs(static_cast<double>(ref[i])) * (0.5 * xd + 1e-6 * std::fabs(x[i]));
+      }
+    }
+    INFO(name << " trial " << trial << " dot " << dot << " exact " << exact << " bound " << bound);
+    CHECK(std::fabs(dot - exact) <= bound * 1.01 + 1e-5);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda quant decoders: every format bit-exact against the CPU dequantizers, dot within bound") {
+  check_format<type_q4_0>("Q4_0");
+  check_format<type_q4_1>("Q4_1");
+  check_format<type_q5_0>("Q5_0");
+  check_format<type_q5_1>("Q5_1");
+  check_format<type_q8_0>("Q8_0");
+  check_format<type_q2_k>("Q2_K");
+  check_format<type_q3_k>("Q3_K");
+  check_format<type_q4_k>("Q4_K");
+  check_format<type_q5_k>("Q5_K");
+  check_format<type_q6_k>("Q6_K");
+  check_format<type_iq4_nl>("IQ4_NL");
+  check_format<type_iq4_xs>("IQ4_XS");
+}
+
+TEST_CASE("cuda quant decoders: activation quantization codes and sums") {
+  float x[32];
+  for (int j = 0; j < 32; ++j) x[j] = (j < 16 ? 1.0f : -2.0f) * static_cast<float>(j % 5) * 0.25f;
+  int32_t q[8], s;
+  float d;
+  quantize_act_group(x, q, &d, &s);
+  CHECK(d == doctest::Approx(2.0f * 4 * 0.25f / 127.0f));
+  int s0 = 0, s1 = 0;
+  for (int j = 0; j < 32; ++j) {
+    const int c = static_cast<int8_t>(static_cast<uint32_t>(q[j / 4]) >> (8 * (j % 4)));
+    CHECK(c == static_cast<int>(std::round(x[j] / d)));
+    (j < 16 ? s0 : s1) += c;
+  }
+  CHECK(static_cast<int16_t>(s & 0xffff) == s0);
+  CHECK((s >> 16) == s1);
+  CHECK(s1 < 0);  // the high half is signed
+}
