@@ -16,11 +16,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__CUDACC__)
 #define OLLM_HD __host__ __device__ __forceinline__
 #else
-#include <cstring>
 #define OLLM_HD inline
 #endif
 
