@@ -8,8 +8,8 @@ namespace {
 constexpr int kDecodeWarps = 4;  // output rows per block (one warp each)
 
 // w: [n, k] of type T, rows row_stride bytes apart · a: [m, k/32] quantized groups (m <= MT) ·
-// y: [m, n] f32. Warp `row` walks its weight row group by group, lane l taking groups l, l+32,
-// ...: consecutive lanes read consecutive blocks (legacy) or sub-blocks (K-quants), so a warp's
+// y: [m, n] f32. Warp `row` walks its weight row group by group (decode_lane_partial in
+// quant_decode.cuh, host-tested), lane l taking groups l, l+32, ...: consecutive lanes read consecutive blocks (legacy) or sub-blocks (K-quants), so a warp's
 // loads cover one contiguous stretch of the row and every weight byte comes from DRAM once. Each
 // decoded group is dotted (4 dp4a per half) against the same group of all m activation rows,
 // accumulated in f32 per row, then reduced across the warp with shuffles; lane 0 writes y.
@@ -18,28 +18,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
 decode_matmul_kernel(const uint8_t* __restrict__ w, int64_t n, int64_t groups, size_t row_stride,
                      const int32_t* __restrict__ xq, const float* __restrict__ xd, const int32_t* __restrict__ xs,
                      int m, float* __restrict__ y) {
-  constexpr bool has_min = QuantTraits<T>::has_min;
   const int lane = threadIdx.x & 31;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kDecodeWarps + threadIdx.x / 32;
   if (row >= n) return;  // the whole warp leaves together: the shuffles below stay full-warp
-  const uint8_t* wr = w + row * row_stride;
   float acc[MT];
 #pragma unroll
   for (int r = 0; r < MT; ++r) acc[r] = 0.0f;
-  for (int64_t g = lane; g < groups; g += 32) {
-    Group32 grp;
-    decode_group<T>(wr, g, grp);
-#pragma unroll
-    for (int r = 0; r < MT; ++r) {
-      if (MT == 1 || r < m) {
-        const int64_t ag = r * groups + g;
-        const int4* xp = reinterpret_cast<const int4*>(xq + ag * 8);
-        const int4 lo = __ldg(xp), hi = __ldg(xp + 1);
-        const int32_t q[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-        acc[r] += group_dot<has_min>(grp, q, __ldg(xd + ag), has_min ? __ldg(xs + ag) : 0);
-      }
-    }
-  }
+  decode_lane_partial<T, MT>(w + row * row_stride, lane, groups, xq, xd, xs, m, acc);
 #pragma unroll
   for (int r = 0; r < MT; ++r) {
     float v = acc[r];

@@ -137,15 +137,12 @@ OLLM_HD int32_t iq4nl_lookup4(uint32_t idx) {
   return static_cast<int32_t>(r);
 }
 
-// The 6-bit scale and min of sub-block j (0..7) of Q4_K / Q5_K (ggml's get_scale_min_k4).
-OLLM_HD void scale_min_k4(int j, const uint8_t* q, int& sc, int& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
+// The 6-bit scale and min of sub-block j (0..7) of Q4_K / Q5_K (ggml's get_scale_min_k4), packed
+// as scale | min << 8 (returned by value: reference outputs made nvcc spill them to the stack).
+OLLM_HD uint32_t scale_min_k4(int j, const uint8_t* q) {
+  if (j < 4) return static_cast<uint32_t>(q[j] & 63) | (static_cast<uint32_t>(q[j + 4] & 63) << 8);
+  return static_cast<uint32_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4)) |
+         (static_cast<uint32_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4)) << 8);
 }
 
 // --- Decoders: group g of a row starting at `row` ---------------------------------------------
@@ -277,10 +274,9 @@ template <> OLLM_HD void decode_group<type_q4_k>(const uint8_t* row, int64_t g, 
   const uint8_t* qs = b + 16 + (s / 2) * 32;
   const int shift = 4 * (s % 2);
   for (int i = 0; i < 8; ++i) o.q[i] = static_cast<int32_t>((ld32<4>(qs + 4 * i) >> shift) & 0x0f0f0f0fu);
-  int sc, mn;
-  scale_min_k4(s, b + 4, sc, mn);
-  o.d[0] = o.d[1] = d * static_cast<float>(sc);
-  o.m[0] = o.m[1] = -(dmin * static_cast<float>(mn));
+  const uint32_t sm = scale_min_k4(s, b + 4);
+  o.d[0] = o.d[1] = d * static_cast<float>(sm & 0xff);
+  o.m[0] = o.m[1] = -(dmin * static_cast<float>(sm >> 8));
 }
 
 // Q5_K (176 B: fp16 d, dmin, 12 B scales, 32 B qh, 128 B qs): Q4_K plus bit s of qh[l] as bit 4.
@@ -295,10 +291,9 @@ template <> OLLM_HD void decode_group<type_q5_k>(const uint8_t* row, int64_t g, 
     const uint32_t hi = (ld32<4>(b + 16 + 4 * i) >> s) & 0x01010101u;
     o.q[i] = static_cast<int32_t>(lo | (hi << 4));
   }
-  int sc, mn;
-  scale_min_k4(s, b + 4, sc, mn);
-  o.d[0] = o.d[1] = d * static_cast<float>(sc);
-  o.m[0] = o.m[1] = -(dmin * static_cast<float>(mn));
+  const uint32_t sm = scale_min_k4(s, b + 4);
+  o.d[0] = o.d[1] = d * static_cast<float>(sm & 0xff);
+  o.m[0] = o.m[1] = -(dmin * static_cast<float>(sm >> 8));
 }
 
 // Q6_K (210 B: 128 B ql, 64 B qh, 16 int8 scales, fp16 d). Sub-block s = 4*half + r: low nibble
@@ -405,6 +400,53 @@ OLLM_HD float group_dot(const Group32& w, const int32_t* xq, float xd, int32_t x
     r += w.m[0] * static_cast<float>(s0) + w.m[1] * static_cast<float>(s1);
   }
   return xd * r;
+}
+
+// --- The decode kernel's per-lane work (matmul_decode.cu) -------------------------------------
+
+// Read-only loads of the quantized activations (the device's non-coherent cache path).
+OLLM_HD void load_act8(const int32_t* p, int32_t q[8]) {
+#if defined(__CUDA_ARCH__)
+  const int4* xp = reinterpret_cast<const int4*>(p);  // 16-byte aligned: see quantize_act.cuh
+  const int4 lo = __ldg(xp), hi = __ldg(xp + 1);
+  q[0] = lo.x; q[1] = lo.y; q[2] = lo.z; q[3] = lo.w;
+  q[4] = hi.x; q[5] = hi.y; q[6] = hi.z; q[7] = hi.w;
+#else
+  std::memcpy(q, p, 32);
+#endif
+}
+template <class V>
+OLLM_HD V load_ro(const V* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldg(p);
+#else
+  return *p;
+#endif
+}
+
+// Lane `lane` (0..31) of the warp that owns weight row `wr` (groups = k/32 groups): groups lane,
+// lane + 32, ... of the row, each decoded once and dotted against the same group of the m <= MT
+// activation rows (xq: [m, groups, 8], xd / xs: [m, groups]); acc[r] += that lane's share of
+// row r's result. The warp sum of acc over its 32 lanes is y[r, row].
+template <uint32_t T, int MT>
+OLLM_HD void decode_lane_partial(const uint8_t* wr, int lane, int64_t groups, const int32_t* xq, const float* xd,
+                                 const int32_t* xs, int m, float* acc) {
+  constexpr bool has_min = QuantTraits<T>::has_min;
+  for (int64_t g = lane; g < groups; g += 32) {
+    Group32 grp;
+    decode_group<T>(wr, g, grp);
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int r = 0; r < MT; ++r) {
+      if (MT == 1 || r < m) {
+        const int64_t ag = r * groups + g;
+        int32_t q[8];
+        load_act8(xq + ag * 8, q);
+        acc[r] += group_dot<has_min>(grp, q, load_ro(xd + ag), has_min ? load_ro(xs + ag) : 0);
+      }
+    }
+  }
 }
 
 }  // namespace ollm_cuda

@@ -105,7 +105,80 @@ void check_format(const char* name) {
   }
 }
 
+// The decode kernel's arithmetic on the host: activations laid out as launch_quantize_act writes
+// them ([m, groups] groups), each weight row walked by 32 emulated lanes through the same
+// decode_lane_partial the kernel runs, the lane partials summed (the kernel's shuffle reduction)
+// and compared with a float64 product of the CPU-dequantized weights and the f32 activations.
+template <uint32_t T, int MT>
+void check_decode_rows(const char* name, int m) {
+  using Tr = QuantTraits<T>;
+  std::mt19937 rng(99 + T * 17 + m);
+  const int64_t n = 5, k = 2048, groups = k / 32;  // two groups per lane
+  const size_t row_bytes = static_cast<size_t>(k / Tr::elems) * Tr::bytes;
+  const size_t row_stride = row_bytes + 2 * Tr::align;  // padded rows: the stride is honoured
+  std::vector<uint8_t> w(static_cast<size_t>(n) * row_stride, 0xee);
+  for (int64_t r = 0; r < n; ++r) {
+    const std::vector<uint8_t> row = random_blocks<T>(k / Tr::elems, rng);
+    std::memcpy(&w[static_cast<size_t>(r) * row_stride], row.data(), row_bytes);
+  }
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(m * k));
+  for (auto& v : x) v = gauss(rng);
+  std::vector<int32_t> xq(static_cast<size_t>(m * groups * 8)), xs(static_cast<size_t>(m * groups));
+  std::vector<float> xd(static_cast<size_t>(m * groups));
+  for (int64_t ag = 0; ag < m * groups; ++ag)
+    quantize_act_group(&x[static_cast<size_t>(ag * 32)], &xq[static_cast<size_t>(ag * 8)], &xd[static_cast<size_t>(ag)],
+                       &xs[static_cast<size_t>(ag)]);
+  std::vector<float> deq(static_cast<size_t>(k));
+  for (int64_t row = 0; row < n; ++row) {
+    const uint8_t* wr = &w[static_cast<size_t>(row) * row_stride];
+    float y[MT] = {};
+    for (int lane = 0; lane < 32; ++lane) {
+      float acc[MT] = {};
+      decode_lane_partial<T, MT>(wr, lane, groups, xq.data(), xd.data(), xs.data(), m, acc);
+      for (int r = 0; r < MT; ++r) y[r] += acc[r];
+    }
+    ollm::cpu::dequantize_row(dtype_of(T), wr, deq.data(), k);
+    for (int r = 0; r < MT; ++r) {
+      if (r >= m) {
+        CHECK(y[r] == 0.0f);  // rows past m are never touched
+        continue;
+      }
+      double exact = 0.0, bound = 0.0;
+      for (int64_t i = 0; i < k; ++i) {
+        const double wv = deq[static_cast<size_t>(i)], xv = x[static_cast<size_t>(r * k + i)];
+        exact += wv * xv;
+        bound += std::fabs(wv) * (0.5 * xd[static_cast<size_t>(r * groups + i / 32)] + 1e-6 * std::fabs(xv));
+      }
+      INFO(name << " m " << m << " row " << row << " r " << r << " got " << y[r] << " exact " << exact);
+      CHECK(std::fabs(y[r] - exact) <= bound * 1.01 + 1e-5);
+    }
+  }
+}
+
+template <uint32_t T>
+void check_decode(const char* name) {
+  check_decode_rows<T, 1>(name, 1);
+  check_decode_rows<T, 4>(name, 3);
+  check_decode_rows<T, 16>(name, 16);
+}
+
 }  // namespace
+
+TEST_CASE("cuda quant decoders: the decode kernel's lane walk over [n, k] with m = 1, 3, 16 rows") {
+  check_decode<type_q4_0>("Q4_0");
+  check_decode<type_q4_1>("Q4_1");
+  check_decode<type_q5_0>("Q5_0");
+  check_decode<type_q5_1>("Q5_1");
+  check_decode<type_q8_0>("Q8_0");
+  check_decode<type_q2_k>("Q2_K");
+  check_decode<type_q3_k>("Q3_K");
+  check_decode<type_q4_k>("Q4_K");
+  check_decode<type_q5_k>("Q5_K");
+  check_decode<type_q6_k>("Q6_K");
+  check_decode<type_iq4_nl>("IQ4_NL");
+  check_decode<type_iq4_xs>("IQ4_XS");
+}
 
 TEST_CASE("cuda quant decoders: every format bit-exact against the CPU dequantizers, dot within bound") {
   check_format<type_q4_0>("Q4_0");
