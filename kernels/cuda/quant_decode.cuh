@@ -354,12 +354,19 @@ OLLM_HD float group_value(const Group32& o, int j) {
 
 // x: [32] f32 · q: [8] packed int8 codes · *d: the scale (amax / 127) · *sums: sum of codes
 // 0..15 in the low 16 bits and of 16..31 in the high 16 bits (signed halves). codes =
-// round(x / d); an all-zero group gets d = 0 and zero codes.
+// round(x / d); an all-zero group gets d = 0 and zero codes. A group holding NaN or infinity gets
+// d = NaN and zero codes, so that the products it enters come out NaN, as on the CPU, instead of
+// the NaN vanishing (fmaxf skips NaN; converting NaN to int is undefined).
 OLLM_HD void quantize_act_group(const float* x, int32_t* q, float* d, int32_t* sums) {
   float amax = 0.0f;
-  for (int j = 0; j < 32; ++j) amax = fmaxf(amax, fabsf(x[j]));
-  const float dd = amax / 127.0f;
-  const float id = dd != 0.0f ? 1.0f / dd : 0.0f;
+  bool finite = true;
+  for (int j = 0; j < 32; ++j) {
+    const float a = fabsf(x[j]);
+    finite = finite && a <= 3.402823466e38f;  // false for NaN and inf
+    amax = fmaxf(amax, a);
+  }
+  const float dd = finite ? amax / 127.0f : __builtin_nanf("");
+  const float id = finite && dd != 0.0f ? 1.0f / dd : 0.0f;
   int s0 = 0, s1 = 0;
   for (int i = 0; i < 8; ++i) {
     uint32_t w = 0;

@@ -189,3 +189,21 @@ TEST_CASE("cuda quant decoders: activation quantization codes and sums") {
   CHECK((s >> 16) == s1);
   CHECK(s1 < 0);  // the high half is signed
 }
+
+TEST_CASE("cuda quant decoders: a NaN or infinite activation makes the dot NaN, not a number") {
+  Group32 w{};
+  for (auto& q : w.q) q = 0x01010101;
+  w.d[0] = w.d[1] = 1.0f;
+  for (const float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    float x[32];
+    for (int j = 0; j < 32; ++j) x[j] = 0.5f;
+    x[7] = bad;
+    int32_t q[8], s;
+    float d;
+    quantize_act_group(x, q, &d, &s);
+    CHECK(std::isnan(d));
+    for (int i = 0; i < 8; ++i) CHECK(q[i] == 0);
+    CHECK(std::isnan(group_dot<false>(w, q, d, s)));
+    CHECK(std::isnan(group_dot<true>(w, q, d, s)));
+  }
+}
