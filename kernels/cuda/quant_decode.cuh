@@ -371,7 +371,7 @@ OLLM_HD void quantize_act_group(const float* x, int32_t* q, float* d, int32_t* s
   for (int i = 0; i < 8; ++i) {
     uint32_t w = 0;
     for (int b = 0; b < 4; ++b) {
-      const int v = static_cast<int>(roundf(x[4 * i + b] * id));
+      const int v = finite ? static_cast<int>(roundf(x[4 * i + b] * id)) : 0;
       (i < 4 ? s0 : s1) += v;
       w |= (static_cast<uint32_t>(v) & 0xffu) << (8 * b);
     }
