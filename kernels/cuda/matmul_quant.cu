@@ -20,9 +20,9 @@
 //   per weight) against O(m) FLOPs per weight, small for m >= 64. The activations are converted
 //   to f16 with a power-of-two scale per row (largest magnitude below 2^14), so f16 cannot
 //   overflow on large activations; y is multiplied back by the same power of two (exact).
-//   Weights are rounded to f16 (10-bit mantissa): exact for Q4_0/Q5_0/Q8_0/IQ4 codes times an
-//   fp16 scale only when the product fits, otherwise an error of at most 2^-11 relative per
-//   weight; a dequantized weight beyond 65504 becomes inf (visible in y, never silent).
+//   Dequantized weights are rounded to f16 once (relative error at most 2^-11 per weight, none
+//   where the f32 value fits f16's 11-bit significand); a dequantized weight beyond 65504 becomes
+//   inf (visible in y, never silent). The activations' f16 rounding adds at most 2^-11 relative.
 // - cuBLAS needs a handle: one per host thread and device, created on first use and kept for the
 //   thread's life (destroying handles at process exit races the CUDA runtime's own teardown).
 //
@@ -31,7 +31,8 @@
 //   against the float64 reference within the per-type tolerance; compute-sanitizer memcheck clean
 //   (the int4 activation loads assume 16-byte-aligned scratch, which decode_matmul arranges).
 // - Decode bandwidth: bytes of w per call / time against the device-to-device copy bandwidth;
-//   lanes idle when k/32 < 32 (k < 1024) and for K-quants the 8 lanes of a super-block each load
+//   the m = 16 instances use ~150-166 registers (ptxas, sm_90; Q4_K/Q5_K at m = 4 spill 8 bytes),
+//   so occupancy is ~3 blocks per SM there; lanes idle when k/32 < 32 (k < 1024) and for K-quants the 8 lanes of a super-block each load
 //   the shared scale bytes: if the fraction is low, try 2-4 rows per warp for small k, or wider
 //   (16-byte) loads of whole super-blocks staged through shared memory.
 // - Prefill: dequant + GemmEx time against cublasGemmEx alone on pre-converted f16 weights.
