@@ -2,6 +2,7 @@
 // (docs/BENCHMARKS.md, "Prefill GEMM") and validates shapes once, before any kernel runs.
 #include "cpu/gemm.hpp"
 
+#include <cassert>
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -93,16 +94,12 @@ bool gemm_supports(DType type, int64_t m) noexcept {
 void gemm_with(Isa isa, GemmPath path, const WeightMatrix& w, const float* x, int64_t m,
                int64_t x_stride, float* y, int64_t y_stride, ThreadPool& pool, int n_threads) {
   if (path == GemmPath::automatic) path = best_path(w.type, isa, w.exact_f32);
-  if (!gemm_path_available(path, w.type))
-    fail(ErrorCode::unsupported, "[gemm] no prefill GEMM for {} weights on this path", dtype_name(w.type));
-  const auto traits = dtype_traits(w.type);
+  // Preconditions (callers validate: backend::validate_gemm; matmul routes only what
+  // gemm_supports takes).
+  assert(gemm_path_available(path, w.type));
   const int64_t n = w.n_rows, k = w.n_cols;
-  if (m < 0 || n < 0 || k < 0 || k % traits->block_elements != 0)
-    fail(ErrorCode::invalid_argument, "[gemm] bad shape m={} n={} k={} for {} (k must be a multiple of {})", m,
-         n, k, traits->name, traits->block_elements);
-  if (w.row_stride < dtype_row_bytes(w.type, k) || x_stride < k || y_stride < n)
-    fail(ErrorCode::invalid_argument, "[gemm] strides too small: weight row {} bytes < {}, x {} < k={}, y {} < n={}",
-         w.row_stride, dtype_row_bytes(w.type, k), x_stride, k, y_stride, n);
+  assert(m >= 0 && n >= 0 && k >= 0 && k % dtype_traits(w.type)->block_elements == 0);
+  assert(w.row_stride >= dtype_row_bytes(w.type, k) && x_stride >= k && y_stride >= n);
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (int64_t r = 0; r < m; ++r) std::fill(y + r * y_stride, y + r * y_stride + n, 0.0f);

@@ -18,8 +18,8 @@ bool gemm_supports(DType type, int64_t m) noexcept;
 
 // x: [m, k] f32 row-major (row stride x_stride floats) · w: [n, k] of w.type, rows as stored in
 // the (mmapped, any-alignment) file · y: [m, n] f32 (row stride y_stride). y = x · wᵀ.
-// Runs on up to n_threads threads of `pool`. Throws Error(unsupported) for a type gemm_supports
-// never takes, Error(invalid_argument) for inconsistent shapes or strides.
+// Runs on up to n_threads threads of `pool`. Preconditions (callers validate:
+// backend::validate_gemm): a type the path takes, k a whole number of blocks, strides that hold a row.
 void gemm(const WeightMatrix& w, const float* x, int64_t m, int64_t x_stride, float* y,
           int64_t y_stride, ThreadPool& pool, int n_threads);
 

@@ -2,6 +2,7 @@
 // llama.cpp as vendored by llama-cpp-python 0.3.36: ggml/src/ggml-cpu/{ops.cpp, vec.h, ggml-cpu.c}.
 #include "cpu/llamacpp_numerics.hpp"
 
+#include <cassert>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -67,8 +68,7 @@ bool rope_supported(const RopeParams& p) noexcept {
 }
 
 void rope(const RopeParams& p, float* x, int64_t n_tok, int n_heads, const int32_t* pos) {
-  if (!rope_supported(p))
-    fail(ErrorCode::unsupported, "[rope] llama.cpp numerics reproduce RoPE without scaling or with linear scaling only");
+  assert(rope_supported(p));  // precondition: the CPU backend's make_rope picks this rope only then
   const int half = p.rot_dims / 2;
   const float theta_scale = std::pow(p.theta_base, -2.0f / static_cast<float>(p.rot_dims));
   const float freq_scale = p.scaling == RopeScaling::linear ? 1.0f / p.factor : 1.0f;
@@ -126,9 +126,8 @@ bool attention_supported(DType kv_type) noexcept { return kv_type == DType::f16 
 
 void attention(const AttentionParams& p, const float* q, const int32_t* q_pos, int64_t n_q, const KvView& k,
                const KvView& v, float* out, ThreadPool& pool, int n_threads) {
-  if (!attention_supported(k.type) || k.type != v.type)
-    fail(ErrorCode::unsupported, "[attention] llama.cpp numerics need an F16 or F32 KV cache, not {}",
-         dtype_name(k.type));
+  // Precondition: the engine refuses other KV types (Device::supports(attention, type, llamacpp)).
+  assert(attention_supported(k.type) && k.type == v.type);
   const bool f16 = k.type == DType::f16;
   const int64_t group = p.n_heads / p.n_kv_heads;
   const int64_t items = n_q * p.n_heads;

@@ -22,7 +22,8 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
 // and is multiplied by powf(base, -2/rot_dims) once per pair (in float, so later pairs carry the
 // accumulated rounding), cos/sin in float. x: [n_tok, n_heads, head_dim], in place ·
 // pos: [n_tok]. Supports RopeScaling::none and ::linear (ggml's freq_scale); whether the
-// other scalings are supported: rope_supported().
+// other scalings are supported: rope_supported(). Precondition (callers validate; the CPU
+// backend's make_rope picks this rope only then): rope_supported(p).
 bool rope_supported(const RopeParams& p) noexcept;
 void rope(const RopeParams& p, float* x, int64_t n_tok, int n_heads, const int32_t* pos);
 
@@ -39,7 +40,8 @@ void gelu_tanh_gated(const float* gate, const float* up, float* out, int64_t row
 // llama.cpp's attention without flash attention (llama-cpp-python's default): scores = K · q
 // (q rounded to the cache type), times scale, soft-capped, masked; softmax with the exp sum in
 // double; the probabilities rounded to the cache type, then · V. KV cache F16 or F32 only
-// (attention_supported). Shapes and arguments as cpu::attention.
+// (attention_supported). Shapes and arguments as cpu::attention. Precondition (callers validate:
+// the engine refuses other KV types through Device::supports): attention_supported(k.type), v.type == k.type.
 bool attention_supported(DType kv_type) noexcept;
 void attention(const AttentionParams& p, const float* q, const int32_t* q_pos, int64_t n_q, const KvView& k,
                const KvView& v, float* out, ThreadPool& pool, int n_threads);

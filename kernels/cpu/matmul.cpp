@@ -2,6 +2,7 @@
 // the activation rows once per call, then hands out chunks of weight rows to the pool's threads.
 #include "cpu/matmul.hpp"
 
+#include <cassert>
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -228,7 +229,7 @@ void decode_matmul(Isa isa, const WeightMatrix& w, const float* x, int64_t m, in
     return;
   }
   const Plan plan = plan_for(isa, w.type, w.exact_f32);
-  if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(w.type));
+  assert(plan.kernel);  // precondition: matmul_supports(w.type) (ollm::matmul, Device::supports)
   const void* const* xs = prepare_x(plan, x, m, x_stride, w.n_cols, w.f16_act_scales, pool, n_threads);
   y_rows.resize(static_cast<size_t>(m));
   for (int64_t i = 0; i < m; ++i) y_rows[static_cast<size_t>(i)] = y + i * y_stride;
@@ -316,16 +317,12 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
   if (m <= 0 || n_sel <= 0 || n_experts <= 0) return;
   const int64_t n = experts.n_rows / n_experts;
   const int64_t k = experts.n_cols;
-  if (n * n_experts != experts.n_rows)
-    fail(ErrorCode::invalid_argument, "[matmul] experts: {} rows are not {} experts of equal size", experts.n_rows,
-         n_experts);
+  assert(n * n_experts == experts.n_rows);  // precondition: backend::validate_experts
   // A counting sort of the pairs by expert id.
   std::vector<int64_t> offset(static_cast<size_t>(n_experts) + 1, 0);
   for (int64_t i = 0; i < m * n_sel; ++i) {
     const int32_t e = expert_ids[i];
-    if (e < 0 || e >= n_experts)
-      fail(ErrorCode::invalid_argument, "[matmul] experts: id {} (token {}, slot {}) is outside [0, {})", e,
-           i / n_sel, i % n_sel, n_experts);
+    assert(e >= 0 && e < n_experts);  // precondition: backend::validate_expert_ids
     ++offset[static_cast<size_t>(e) + 1];
   }
   for (int64_t e = 0; e < n_experts; ++e) offset[e + 1] += offset[e];
@@ -358,7 +355,7 @@ void experts_impl(Isa isa, bool allow_gemm, const WeightMatrix& experts, int64_t
 
   if (!decode_experts.empty()) {
     const Plan plan = plan_for(isa, experts.type, experts.exact_f32);
-    if (!plan.kernel) fail(ErrorCode::unsupported, "[matmul] no kernel for weight type {}", dtype_name(experts.type));
+    assert(plan.kernel);  // precondition: matmul_supports(experts.type)
     const void* const* xs = prepare_x(plan, x, m, x_stride, k, experts.f16_act_scales, pool, n_threads);
     std::vector<const void*> gx(pair.size());
     std::vector<float*> gy(pair.size());

@@ -34,6 +34,8 @@ void matmul_shared_input(const WeightMatrix* ws, float* const* ys, size_t count,
 // y: [m, n_sel, n] f32 contiguous. Only the selected experts' rows are read; the activation rows
 // are grouped by expert so each selected expert's weights stream once per call (an expert chosen
 // by many rows, as in prefill, runs on the prefill GEMM when gemm_supports() takes that count).
+// Preconditions (callers validate: backend::validate_experts, validate_expert_ids; a type
+// matmul_supports takes).
 void matmul_experts(const WeightMatrix& experts, int64_t n_experts, const float* x, int64_t m,
                     int64_t x_stride, const int32_t* expert_ids, int64_t n_sel, float* y,
                     ThreadPool& pool, int n_threads);

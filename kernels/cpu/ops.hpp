@@ -30,8 +30,8 @@ struct RopeTable {
   float mscale = 1;
 };
 // The inverse frequencies as transformers' _compute_*_parameters define them (computed in f64,
-// rounded once). Throws Error(invalid_argument) for a rot_dims that is odd, <= 0 or > head_dim, a
-// non-positive base or factor, or llama3/yarn without original_max_positions.
+// rounded once). Preconditions (callers validate: backend::validate_rope_params): rot_dims even
+// and in (0, head_dim], a positive base and factor, original_max_positions > 0 for llama3/yarn.
 RopeTable make_rope_table(const RopeParams& p);
 // transformers' yarn attention factor when the config gives none: get_mscale(factor), or
 // get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) when both are non-zero.
@@ -61,9 +61,8 @@ void softcap(float* x, float cap, int64_t count);
 
 // table: [vocab, n] of `type` (row stride row_stride bytes; F32, F16, BF16 or any quantized type
 // with a dequantizer, n a whole number of its blocks) · ids: [n_tok] · out: [n_tok, n] f32.
-// Throws Error(invalid_argument) naming the id, its index and vocab for an id outside [0, vocab),
-// and for an n that is not a whole number of blocks; Error(unsupported) for a type without a
-// dequantizer.
+// Preconditions (callers validate: backend::validate_embedding_table, validate_token_ids): a
+// type with a dequantizer, n a whole number of its blocks, every id in [0, vocab).
 void embedding_rows(DType type, const void* table, size_t row_stride, int64_t vocab, int64_t n, const int32_t* ids,
                     int64_t n_tok, float* out);
 

@@ -1,11 +1,11 @@
 // RoPE inverse frequencies per scaling type, as transformers' modeling_rope_utils defines them
 // (_compute_default/linear/llama3/yarn_parameters), computed in f64 and rounded once to f32.
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numbers>
 
 #include "cpu/ops.hpp"
-#include "util/fail.hpp"
 
 namespace ollm::cpu {
 namespace {
@@ -26,17 +26,8 @@ float yarn_attention_factor(float factor, float mscale, float mscale_all_dim) {
 }
 
 RopeTable make_rope_table(const RopeParams& p) {
-  if (p.rot_dims <= 0 || p.rot_dims % 2 != 0 || p.rot_dims > p.head_dim)
-    fail(ErrorCode::invalid_argument, "[rope] rot_dims {} must be even and in (0, head_dim {}]", p.rot_dims,
-         p.head_dim);
-  if (!(p.theta_base > 0.0f) || !std::isfinite(p.theta_base))
-    fail(ErrorCode::invalid_argument, "[rope] theta_base {} must be positive", p.theta_base);
-  if (p.scaling != RopeScaling::none && (!(p.factor > 0.0f) || !std::isfinite(p.factor)))
-    fail(ErrorCode::invalid_argument, "[rope] scaling factor {} must be positive", p.factor);
-  if ((p.scaling == RopeScaling::llama3 || p.scaling == RopeScaling::yarn) && p.original_max_positions <= 0)
-    fail(ErrorCode::invalid_argument, "[rope] {} scaling needs original_max_positions > 0 (got {})",
-         p.scaling == RopeScaling::llama3 ? "llama3" : "yarn", p.original_max_positions);
-
+  // Preconditions (callers validate: backend::validate_rope_params).
+  assert(p.rot_dims > 0 && p.rot_dims % 2 == 0 && p.rot_dims <= p.head_dim && p.theta_base > 0.0f);
   const int half = p.rot_dims / 2;
   const double dim = p.rot_dims, base = p.theta_base, factor = p.factor;
   std::vector<double> inv(static_cast<size_t>(half));

@@ -7,6 +7,7 @@
 
 #include "backend/cpu_backend_impl.hpp"
 #include "backend/thread_pool_impl.hpp"
+#include "backend/validate.hpp"
 #include "cpu/attention.hpp"
 #include "cpu/llamacpp_numerics.hpp"
 #include "cpu/matmul.hpp"
@@ -120,6 +121,7 @@ class CpuBackend final : public Backend {
     plan->params = params;
     RopeParams scaled = params;
     if (!divisors.empty()) scaled.scaling = cpu::RopeScaling::none;  // the divisors are the scaling
+    validate_rope_params(scaled);
     plan->table = cpu::make_rope_table(scaled);
     // theta_i = pos * base^(-2i/d) / freq_divisors[i], as llama.cpp's rope with freq_factors.
     for (size_t i = 0; i < divisors.size() && i < plan->table.inv_freq.size(); ++i)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/validate.hpp"
 #include "cpu/attention.hpp"
 #include "cpu/ops.hpp"
 #include "cpu/thread_pool.hpp"
@@ -23,7 +24,8 @@ void rope(const RopeParams& p, std::span<float> x, std::span<const int32_t> pos,
   if (x.size() != pos.size() * per_token)
     fail(ErrorCode::invalid_argument, "[rope] x has {} values but {} positions x {} heads x {} dims need {}", x.size(),
          pos.size(), n_heads, p.head_dim, pos.size() * per_token);
-  const cpu::RopeTable table = cpu::make_rope_table(p);  // validates rot_dims, base, factor
+  backend::validate_rope_params(p);
+  const cpu::RopeTable table = cpu::make_rope_table(p);
   cpu::rope(p, table, x.data(), static_cast<int64_t>(pos.size()), n_heads, pos.data());
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/validate.hpp"
 #include "format/hf_tensor_names.hpp"
 #include "ollm/ops.hpp"
 #include "util/fail.hpp"
@@ -147,6 +148,7 @@ DecoderWeights bind_decoder_weights(const ModelSpec& spec, const DecoderConfig& 
   if (!device.supports(backend::Op::embedding, embd.type))
     fail(ErrorCode::unsupported, "[model] {}: tensor '{}' is {}, which cannot be read", spec.path.string(),
          b.shown(embd), dtype_name(embd.type));
+  backend::validate_embedding_table(embd.type, c.hidden);
   const size_t embedding_row_bytes = dtype_row_bytes(embd.type, c.hidden);
   w.embedding = store.place(Weight{embd.type, embd.data.data(), c.vocab, c.hidden, embedding_row_bytes});
 

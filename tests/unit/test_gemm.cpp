@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/validate.hpp"
 #include "cpu/dequantize.hpp"
 #include "cpu/gemm.hpp"
 #include "cpu/gemm_float.hpp"
@@ -209,20 +210,31 @@ TEST_CASE("gemm: automatic routing, gemm_supports and argument errors") {
   CHECK_INTACT(x);
   for (size_t i = 0; i < y.size(); ++i) REQUIRE(std::isfinite(y[i]));
 
-  // k not a whole number of blocks, strides too small, unsupported type.
+  // k not a whole number of blocks, strides too small, unsupported type: refused by the front
+  // code (backend::validate_gemm) before the kernel runs; the kernel assumes valid input.
+  using ollm::backend::validate_gemm;
+  CHECK_NOTHROW(validate_gemm(GemmPath::automatic, wt.w, 64, 512, 40));
   WeightMatrix bad = wt.w;
   bad.n_cols = 500;
-  CHECK_THROWS_AS(gemm(bad, x.data(), 64, 512, y.data(), 40, pool, 2), Error);
-  CHECK_THROWS_AS(gemm(wt.w, x.data(), 64, 100, y.data(), 40, pool, 2), Error);
-  CHECK_THROWS_AS(gemm(wt.w, x.data(), 64, 512, y.data(), 39, pool, 2), Error);
+  CHECK_THROWS_WITH_AS(validate_gemm(GemmPath::automatic, bad, 64, 512, 40), doctest::Contains("[gemm] bad shape"),
+                       Error);
+  CHECK_THROWS_WITH_AS(validate_gemm(GemmPath::automatic, wt.w, 64, 100, 40),
+                       doctest::Contains("[gemm] strides too small"), Error);
+  CHECK_THROWS_WITH_AS(validate_gemm(GemmPath::automatic, wt.w, 64, 512, 39),
+                       doctest::Contains("[gemm] strides too small"), Error);
   WeightMatrix unsupported = wt.w;
   unsupported.type = DType::iq2_xxs;
   try {
-    gemm(unsupported, x.data(), 64, 512, y.data(), 40, pool, 2);
+    validate_gemm(GemmPath::automatic, unsupported, 64, 512, 40);
     FAIL("no exception for IQ2_XXS");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::unsupported);
+    CHECK(std::string(e.what()) == "[gemm] no prefill GEMM for IQ2_XXS weights on this path");
   }
+  WeightMatrix as_f32 = wt.w;  // the int8 path takes no float weights
+  as_f32.type = DType::f32;
+  CHECK_THROWS_WITH_AS(validate_gemm(GemmPath::int8, as_f32, 64, 512, 40),
+                       "[gemm] no prefill GEMM for F32 weights on this path", Error);
   gemm(wt.w, x.data(), 0, 512, y.data(), 40, pool, 2);  // no rows: nothing to do, no error
   CHECK_INTACT(y);
   CHECK_INTACT(x);

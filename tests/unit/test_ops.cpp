@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/validate.hpp"
 #include "cpu/dequantize.hpp"
 #include "cpu/ops.hpp"
 #include "cpu/ops_isa.hpp"
@@ -468,18 +469,33 @@ TEST_CASE("RoPE tables: known values, yarn attention factor rules, invalid param
   p.attn_factor = 1.25f;  // given by the config: used as is
   p.truncate = false;
   CHECK(make_rope_table(p).mscale == 1.25f);
+  // Bad parameters are refused by the front code (the public op and the CPU backend's make_rope
+  // call backend::validate_rope_params) before the table is built.
+  CHECK_NOTHROW(ollm::backend::validate_rope_params(p));
   p.rot_dims = 7;
-  CHECK_THROWS_AS(make_rope_table(p), Error);
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_rope_params(p),
+                       "[rope] rot_dims 7 must be even and in (0, head_dim 128]", Error);
   p.rot_dims = 130;
-  CHECK_THROWS_AS(make_rope_table(p), Error);
+  CHECK_THROWS_AS(ollm::backend::validate_rope_params(p), Error);
   p.rot_dims = 128;
   p.original_max_positions = 0;
-  CHECK_THROWS_AS(make_rope_table(p), Error);
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_rope_params(p),
+                       "[rope] yarn scaling needs original_max_positions > 0 (got 0)", Error);
+  p.original_max_positions = 8192;
+  p.factor = 0.0f;
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_rope_params(p), "[rope] scaling factor 0 must be positive", Error);
+  p.factor = 32.0f;
+  p.theta_base = -1.0f;
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_rope_params(p), "[rope] theta_base -1 must be positive", Error);
+  // The public op validates before it rotates.
+  std::vector<float> x(128);
+  const std::vector<int32_t> pos = {0};
+  CHECK_THROWS_WITH_AS(ollm::rope(p, x, pos, 1), "[rope] theta_base -1 must be positive", Error);
 }
 
 // ---- Embedding and top-k --------------------------------------------------------------------
 
-TEST_CASE("embedding_rows dequantizes the selected rows exactly and refuses out-of-range ids") {
+TEST_CASE("embedding_rows dequantizes the selected rows exactly; the front code refuses out-of-range ids") {
   const int64_t vocab = 37, n = 256;
   const auto values = random_floats(static_cast<size_t>(vocab * n), 71, -2.0f, 2.0f);
   for (DType type : {DType::f32, DType::f16, DType::bf16, DType::q8_0, DType::q4_k}) {
@@ -498,8 +514,10 @@ TEST_CASE("embedding_rows dequantizes the selected rows exactly and refuses out-
       for (int64_t i = 0; i < n; ++i) REQUIRE(out[t * n + i] == expect[i]);
     }
     const std::vector<int32_t> bad = {3, 37};
+    CHECK_NOTHROW(ollm::backend::validate_token_ids(ids.data(), static_cast<int64_t>(ids.size()), vocab));
+    CHECK_NOTHROW(ollm::backend::validate_embedding_table(type, n));
     try {
-      embedding_rows(type, table.data() + 1, stride, vocab, n, bad.data(), 2, out.data());
+      ollm::backend::validate_token_ids(bad.data(), 2, vocab);
       FAIL("no error for id 37");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::invalid_argument);
@@ -508,9 +526,16 @@ TEST_CASE("embedding_rows dequantizes the selected rows exactly and refuses out-
     }
     CHECK_INTACT(out);
     const std::vector<int32_t> negative = {-1};
-    CHECK_THROWS_AS(embedding_rows(type, table.data() + 1, stride, vocab, n, negative.data(), 1, out.data()), Error);
-    CHECK_INTACT(out);
+    CHECK_THROWS_WITH_AS(ollm::backend::validate_token_ids(negative.data(), 1, vocab),
+                         "[embedding] token id -1 (at index 0) is outside the vocabulary [0, 37)", Error);
+    if (dtype_traits(type)->block_elements > 1)
+      CHECK_THROWS_WITH_AS(ollm::backend::validate_embedding_table(type, n + 1),
+                           doctest::Contains("[embedding] row length 257 is not a whole number of"), Error);
   }
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_embedding_table(DType::f32, 0),
+                       "[embedding] row length 0 is not a whole number of 1-element F32 blocks", Error);
+  CHECK_THROWS_WITH_AS(ollm::backend::validate_embedding_table(DType::i32, 8),
+                       "[embedding] no dequantizer for table type I32", Error);
 }
 
 TEST_CASE("top_k: sorted descending, ties by lower id, NaN ranked as -inf") {
