@@ -61,7 +61,8 @@ typedef enum ollm_status {
   OLLM_ERR_IO = 5,
   OLLM_ERR_CANCELLED = 6,
   OLLM_ERR_NOT_FOUND = 7,
-  OLLM_ERR_INTERNAL = 8
+  OLLM_ERR_INTERNAL = 8,
+  OLLM_ERR_DEVICE_FAILURE = 9 /* the GPU failed (kernel fault, lost or reset device) */
 } ollm_status;
 
 typedef enum ollm_log_level {
@@ -152,7 +153,7 @@ typedef enum ollm_checksum_policy {
 
 typedef struct ollm_model_options {
   size_t struct_size;
-  const char* device;       /* "cpu" (NULL = "cpu") */
+  const char* device;       /* "cpu" (NULL = "cpu"), "cuda" or "cuda:N" (a build with CUDA) */
   int32_t threads;          /* default compute threads of engines made from this model; 0 = all cores */
   int32_t use_mmap;         /* nonzero: map the file (default); 0: read the weights into memory */
   ollm_progress_fn progress;

@@ -99,6 +99,7 @@ const char* ollm_status_name(int32_t status) {
     case OLLM_ERR_CANCELLED: return "OLLM_ERR_CANCELLED";
     case OLLM_ERR_NOT_FOUND: return "OLLM_ERR_NOT_FOUND";
     case OLLM_ERR_INTERNAL: return "OLLM_ERR_INTERNAL";
+    case OLLM_ERR_DEVICE_FAILURE: return "OLLM_ERR_DEVICE_FAILURE";
   }
   return "OLLM_ERR_UNKNOWN";
 }

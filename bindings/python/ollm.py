@@ -21,7 +21,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_i
 
 API_VERSION = 2
 STATUS = ["OK", "INVALID_ARGUMENT", "INVALID_MODEL_FILE", "UNSUPPORTED", "OUT_OF_MEMORY", "IO", "CANCELLED",
-          "NOT_FOUND", "INTERNAL"]
+          "NOT_FOUND", "INTERNAL", "DEVICE_FAILURE"]
 FINISH = ["none", "length", "eos", "stop", "cancelled", "context_full", "error"]
 CHECKSUMS = {"auto": 0, "always": 1, "never": 2}
 KV_TYPES = {"f16": 0, "bf16": 1, "f32": 2, "q8_0": 3}

@@ -20,6 +20,7 @@ enum class ErrorCode : int {
   cancelled = 6,           // a callback asked to stop
   not_found = 7,           // a key, tensor or file that was asked for is absent
   internal = 8,            // a bug in ollm: please report it
+  device_failure = 9,      // the accelerator failed: a kernel fault, a lost or reset GPU
 };
 
 // Stable lower-case name of a code ("invalid_model_file").

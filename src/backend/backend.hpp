@@ -55,6 +55,10 @@ class WeightStore {
   // The same for a matrix the store takes ownership of (HF experts stacked at load).
   virtual Weight place_owned(std::unique_ptr<uint8_t[]> bytes, const Weight& host) = 0;
   virtual Vector place(std::vector<float> host) = 0;
+  // Called after each placement that copies, with the bytes placed so far (a device that
+  // copies weights reports its upload through the model load's progress callback). May throw
+  // (a cancelled load) out of place().
+  std::function<void(uint64_t bytes_placed)> progress;
 };
 
 struct BackendOptions {

@@ -1,5 +1,6 @@
 // Model::load: read the spec, build the tokenizer and chat template, map the family onto the
 // decoder description, bind the weights (views into the mapping unless use_mmap is off).
+#include <algorithm>
 #include <cstring>
 
 #include "format/checksum_cache.hpp"
@@ -97,7 +98,13 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
   report(options, 0.8f);
   impl->chat_template = find_chat_template(impl->spec);
   impl->store = impl->device->create_weight_store();
+  // A device that copies the weights (CUDA) reports its upload: 0.8 .. 1.0 of the load.
+  const double total_bytes = std::max<double>(1.0, static_cast<double>(impl->spec.total_tensor_bytes()));
+  impl->store->progress = [&options, total_bytes](uint64_t placed) {
+    report(options, 0.8f + 0.2f * static_cast<float>(std::min(1.0, static_cast<double>(placed) / total_bytes)));
+  };
   impl->weights = model::bind_decoder_weights(impl->spec, impl->config, *impl->device, *impl->store);
+  impl->store->progress = nullptr;  // it refers to this call's options
   report(options, 1.0f);
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }

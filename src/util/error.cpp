@@ -14,6 +14,7 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::cancelled: return "cancelled";
     case ErrorCode::not_found: return "not_found";
     case ErrorCode::internal: return "internal";
+    case ErrorCode::device_failure: return "device_failure";
   }
   return "unknown";
 }

@@ -22,11 +22,22 @@ namespace be = ollm::backend;
 
 std::shared_ptr<be::Device> device() { return be::open_device(test_device()); }
 
+bool on_cpu() { return test_device() == "cpu"; }
+
+// The backend for `numerics`, or null when the device refuses them (Error unsupported), which is
+// reported: the CPU takes all three; CUDA has no llama.cpp numerics (a reproduction of llama.cpp's
+// CPU rounding steps), so those cases are skipped there, never passed.
 std::unique_ptr<Backend> make_backend(Numerics numerics = Numerics::standard) {
   be::BackendOptions o;
   o.threads = 2;
   o.numerics = numerics;
-  return device()->create_backend(o);
+  try {
+    return device()->create_backend(o);
+  } catch (const ollm::Error& e) {
+    if (e.code() != ollm::ErrorCode::unsupported || on_cpu()) throw;
+    MESSAGE("skipped on " << test_device() << ": " << e.what());
+    return nullptr;
+  }
 }
 
 #define CHECK_INTACT(array) CHECK_MESSAGE((array).damage().empty(), #array ": " << (array).damage())
@@ -62,8 +73,12 @@ std::vector<double> ref_matmul(const std::vector<float>& w, const std::vector<fl
 
 // Activations quantized to 8 bits per block (standard numerics) cost about 1 % of a dot product;
 // f32 arithmetic (exact numerics, float weights) rounding only.
-double matmul_tolerance(DType type, Numerics numerics) {
+// On CUDA, more than 16 rows of F16/BF16 weights go to cuBLAS with the activations rounded to
+// the weights' type: 2^-11 (f16) or 2^-8 (bf16) relative per element.
+double matmul_tolerance(DType type, Numerics numerics, int64_t m) {
   const bool float_weights = type == DType::f32 || type == DType::f16 || type == DType::bf16;
+  if (!on_cpu() && numerics == Numerics::standard && m > 16 && type != DType::f32 && float_weights)
+    return type == DType::f16 ? 1e-3 : 5e-3;
   if (numerics == Numerics::exact || (float_weights && numerics == Numerics::standard)) return 1e-5;
   if (float_weights) return 1e-2;  // llamacpp numerics round activations to f16 / bf16
   return 3e-2;
@@ -81,7 +96,15 @@ TEST_CASE("backend ops: the device answers supports() for types and numerics") {
   CHECK_FALSE(d->supports(be::Op::matmul, DType::i32));
   CHECK(d->supports(be::Op::attention, DType::q8_0, Numerics::standard));
   CHECK_FALSE(d->supports(be::Op::attention, DType::q8_0, Numerics::llamacpp));  // llama.cpp's path: F16/F32 only
-  CHECK(d->supports(be::Op::attention, DType::f16, Numerics::llamacpp));
+  if (on_cpu()) {
+    CHECK(d->supports(be::Op::attention, DType::f16, Numerics::llamacpp));
+  } else {
+    // llama.cpp's CPU rounding is the CPU's: refused by name, before any work.
+    CHECK_FALSE(d->supports(be::Op::attention, DType::f16, Numerics::llamacpp));
+    be::BackendOptions o;
+    o.numerics = Numerics::llamacpp;
+    CHECK_THROWS_WITH_AS(d->create_backend(o), doctest::Contains("runs on the cpu device only"), ollm::Error);
+  }
   CHECK(d->supports(be::Op::embedding, DType::q4_k));
   CHECK(d->supports(be::Op::rms_norm, DType::f32));
   CHECK_FALSE(d->supports(be::Op::rms_norm, DType::f16));
@@ -106,6 +129,7 @@ TEST_CASE("backend ops: rms_norm and layer_norm") {
   for (Numerics numerics : {Numerics::standard, Numerics::llamacpp, Numerics::exact}) {
     CAPTURE(ollm::numerics_name(numerics));
     auto b = make_backend(numerics);
+    if (!b) continue;
     DeviceFloats dx(*b, x), dw(*b, w), db(*b, bias), dy(*b, rows * n);
     b->rms_norm(dx.ptr(), {dw.ptr(), n}, dy.ptr(), rows, n, 1e-6f);
     std::vector<double> ref(rows * n);
@@ -188,7 +212,8 @@ TEST_CASE("backend ops: embedding gathers dequantized rows of every readable typ
     CAPTURE(ollm::dtype_name(type));
     auto b = make_backend();
     const TestWeight w = make_weight(type, vocab, n, 9);
-    const be::Weight table = device()->create_weight_store()->place(w.host);  // CPU: a view of w.bytes
+    const auto store = device()->create_weight_store();  // owns the device copy (CUDA)
+    const be::Weight table = store->place(w.host);      // CPU: a view of w.bytes
     const std::vector<int32_t> ids{3, 0, 10, 3};
     DeviceInts dids(*b, ids);
     DeviceFloats out(*b, ids.size() * n);
@@ -206,7 +231,9 @@ TEST_CASE("backend ops: matmul on every weight type, decode and prefill row coun
     const TestWeight w = make_weight(type, n, k, 10 + static_cast<uint64_t>(type));
     for (Numerics numerics : {Numerics::standard, Numerics::llamacpp, Numerics::exact}) {
       auto b = make_backend(numerics);
-      const be::Weight placed = device()->create_weight_store()->place(w.host);
+      if (!b) continue;
+      const auto store = device()->create_weight_store();
+      const be::Weight placed = store->place(w.host);
       for (int64_t m : {1, 3, 20}) {
         CAPTURE(ollm::dtype_name(type));
         CAPTURE(ollm::numerics_name(numerics));
@@ -214,7 +241,7 @@ TEST_CASE("backend ops: matmul on every weight type, decode and prefill row coun
         const auto x = random_floats(m * k, 20 + m);
         DeviceFloats dx(*b, x), dy(*b, m * n);
         b->matmul(placed, dx.ptr(), m, dy.ptr());
-        CHECK(normalised_error(dy.get(), ref_matmul(w.values, x, m, n, k)) <= matmul_tolerance(type, numerics));
+        CHECK(normalised_error(dy.get(), ref_matmul(w.values, x, m, n, k)) <= matmul_tolerance(type, numerics, m));
         CHECK_INTACT(dy);
         CHECK_INTACT(dx);
       }
@@ -254,7 +281,8 @@ TEST_CASE("backend ops: matmul_experts reads each row's selected experts") {
     CAPTURE(ollm::dtype_name(type));
     const TestWeight w = make_weight(type, n_experts * n, k, 40);
     auto b = make_backend();
-    const be::Weight placed = device()->create_weight_store()->place(w.host);
+    const auto store = device()->create_weight_store();
+    const be::Weight placed = store->place(w.host);
     const auto x = random_floats(m * k, 41);
     const std::vector<int32_t> ids{0, 3, 2, 1, 3, 3 /* the same expert twice */, 1, 0, 2, 2};
     DeviceFloats dx(*b, x), dy(*b, m * n_sel * n);
@@ -338,6 +366,7 @@ TEST_CASE("backend ops: kv_append and attention over a paged block table") {
     CAPTURE(cs.softcap);
     CAPTURE(cs.window);
     auto b = make_backend(cs.numerics);
+    if (!b) continue;
     be::KvLayout layout{1, n_kv, dim, dim, cs.type, bt, 8};
     auto kv = b->create_kv_storage(layout);
     // Sequence A: 6 cached tokens + 3 new rows in blocks {5, 1, 6}; sequence B: 2 new rows in {3}.

@@ -14,6 +14,7 @@ using namespace ollm;
 TEST_CASE("error codes have stable names") {
   CHECK(error_code_name(ErrorCode::invalid_model_file) == "invalid_model_file");
   CHECK(error_code_name(ErrorCode::unsupported) == "unsupported");
+  CHECK(error_code_name(ErrorCode::device_failure) == "device_failure");
   CHECK(error_code_name(static_cast<ErrorCode>(99)) == "unknown");
   const Error e(ErrorCode::io, "[file] x");
   CHECK(e.code() == ErrorCode::io);

@@ -115,7 +115,10 @@ void check_model(const fs::path& model_path, const fs::path& dir, bool gguf) {
     const auto ref = read_f32(dir / (gguf ? e.gguf_logits : e.hf_logits));
     const auto ours = engine.logits(e.ids);
     const double err = normalised_error(ours, ref);
-    CHECK(err <= 1e-4);
+    // CUDA's prefill (more than 16 rows) multiplies BF16/F16 weights on tensor cores with the
+    // activations rounded to the weights' type (2^-8 relative per element for bf16), as GPU
+    // engines do; the CPU keeps f32 activations. The greedy tokens below must match either way.
+    CHECK(err <= (backend_test::test_device() == "cpu" ? 1e-4 : 1e-2));
     MESSAGE(model_path.filename().string() << ": " << e.ids.size() << " tokens, normalised error " << err);
     // Greedy continuation, as transformers' generate(do_sample=False).
     if (!gguf || !gguf_drops_window) {
