@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "backend_test_support.hpp"
+#include "backend/cuda_device.hpp"
 #include "ollm/ops.hpp"
 
 namespace {
@@ -109,6 +110,37 @@ TEST_CASE("backend ops: the device answers supports() for types and numerics") {
   CHECK(d->supports(be::Op::rms_norm, DType::f32));
   CHECK_FALSE(d->supports(be::Op::rms_norm, DType::f16));
   CHECK(be::op_name(be::Op::router_top_k) == "router_top_k");
+}
+
+// What a user of "cuda" sees in each kind of build and machine: never a crash, always the reason.
+TEST_CASE("backend registry: \"cuda\" names a missing build or device, or opens it") {
+  using ollm::ErrorCode;
+  const auto code_of = [](const char* name) {
+    try {
+      be::open_device(name);
+      return ErrorCode::ok;
+    } catch (const ollm::Error& e) {
+      MESSAGE((std::string(name) + ": " + e.what()));
+      return e.code();
+    }
+  };
+  const be::CudaDeviceReport report = be::cuda_device_report();
+  if (!be::cuda_compiled_in()) {
+    CHECK(code_of("cuda") == ErrorCode::unsupported);
+    CHECK_THROWS_WITH_AS(be::open_device("cuda:1"), doctest::Contains("not compiled in"), ollm::Error);
+  } else if (report.device_count == 0) {
+    CHECK_FALSE(report.status.empty());  // why there is none, in words
+    CHECK(code_of("cuda") == ErrorCode::not_found);
+    CHECK_THROWS_WITH_AS(be::open_device("cuda"), doctest::Contains("is not there"), ollm::Error);
+  } else {
+    const auto d = be::open_device("cuda");
+    CHECK(d->name() == "cuda:0");
+    CHECK(d->display_name().find("CUDA device 0") == 0);
+    CHECK(be::open_device("cuda:0") == d);  // one object per index
+  }
+  CHECK(code_of("cuda:99") == (be::cuda_compiled_in() ? ErrorCode::not_found : ErrorCode::unsupported));
+  CHECK(code_of("cuda:x") == ErrorCode::invalid_argument);
+  CHECK(code_of("gpu") == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("backend ops: the sentinels catch a write past either end") {
