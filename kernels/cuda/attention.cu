@@ -12,11 +12,11 @@
 // ends with m = -inf, l = 0 and is finalised as the CPU finalises (sinks in the denominator only).
 //
 // Split-KV: when the batch has few pairs (decode), gridDim.y = S splits divide each pair's visible
-// key range into S contiguous parts; each writes its partial (acc, m, l) to a static device
-// scratch and a second kernel merges them exactly as the CPU merges split parts. The scratch holds
-// kScratchSlots (pair, split) partials of kPartStride floats (4.2 MB); the launcher never asks for
-// more (S <= kScratchSlots / pairs). It is shared by every launch on a device, so split-KV launches
-// must not run concurrently (one stream per device, as the backend uses; graphs are fine).
+// key range into S contiguous parts; each writes its partial (acc, m, l) to the caller's scratch
+// and a second kernel merges them exactly as the CPU merges split parts. The scratch holds
+// kScratchSlots (pair, split) partials of kPartStride floats (4.2 MB, attention_scratch_bytes());
+// the launcher never asks for more (S <= kScratchSlots / pairs). It belongs to the caller (one per
+// backend, ordered by its stream), so engines on other streams of the same device never share it.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,8 +36,6 @@ constexpr int kPartStride = kMaxDim + 2;      // acc[0..dv), m at [kMaxDim], l a
 constexpr int64_t kScratchSlots = 4096;       // (pair, split) partials the scratch holds
 constexpr int64_t kTargetWarps = 2048;        // enough warps to fill an H100 (132 SMs x 16)
 constexpr int64_t kMinKeysPerSplit = 256;     // as the CPU: below this a split costs more than it balances
-
-__device__ float g_partials[kScratchSlots * kPartStride];
 
 // Bytes of one head's slice of a token row (dim % 32 == 0 for Q8_0: whole 34-byte blocks).
 __host__ __device__ constexpr size_t head_bytes(uint32_t kv, int dim) {
@@ -108,7 +106,7 @@ __device__ __forceinline__ float finalize_scale(float m, float l, const float* s
 }
 
 // q: [n_rows_total, n_heads, head_dim] · out: [n_rows_total, n_heads, head_dim_v] (split == 1) or
-// g_partials[(pair * n_splits + split) * kPartStride] (n_splits > 1). grid: (ceil(n_pairs /
+// partials[(pair * n_splits + split) * kPartStride] (n_splits > 1). grid: (ceil(n_pairs /
 // kWarps), n_splits), kWarps warps per block, warp = pair = row * n_heads + head. NT = dims per
 // lane (32 * NT >= head_dim, head_dim_v).
 template <uint32_t KV, int NT>
@@ -117,7 +115,8 @@ paged_attention_kernel(AttnParams p, const float* __restrict__ q, const int32_t*
                        const AttnSequence* __restrict__ seqs, int n_seqs, int64_t n_pairs,
                        const int32_t* __restrict__ block_table, int64_t block_tokens,
                        const uint8_t* __restrict__ k_arena, size_t k_tb, const uint8_t* __restrict__ v_arena,
-                       size_t v_tb, float* __restrict__ out, int n_splits) {
+                       size_t v_tb, float* __restrict__ out, int n_splits,
+                       float* __restrict__ partials) {
   const int lane = threadIdx.x & 31;
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (pair >= n_pairs) return;  // whole warps leave: every shuffle below is full-warp
@@ -231,7 +230,7 @@ paged_attention_kernel(AttnParams p, const float* __restrict__ q, const int32_t*
       if (c < dv) o[c] = scale == 0.0f ? 0.0f : acc[i] * scale;
     }
   } else {
-    float* part_out = g_partials + (pair * n_splits + split) * kPartStride;
+    float* part_out = partials + (pair * n_splits + split) * kPartStride;
 #pragma unroll
     for (int i = 0; i < NT; ++i) {
       const int c = lane + 32 * i;
@@ -250,7 +249,7 @@ paged_attention_kernel(AttnParams p, const float* __restrict__ q, const int32_t*
 template <int NT>
 __global__ void __launch_bounds__(kWarps * 32)
 attention_merge_kernel(AttnParams p, const AttnSequence* __restrict__ seqs, int n_seqs, int64_t n_pairs,
-                       int n_splits, float* __restrict__ out) {
+                       int n_splits, const float* __restrict__ partials, float* __restrict__ out) {
   const int lane = threadIdx.x & 31;
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (pair >= n_pairs) return;
@@ -258,7 +257,7 @@ attention_merge_kernel(AttnParams p, const AttnSequence* __restrict__ seqs, int 
   const int h = static_cast<int>(pair % p.n_heads);
   if (find_sequence(seqs, n_seqs, row, lane) < 0) return;  // the main kernel wrote no partials
   const int dv = p.head_dim_v;
-  const float* base = g_partials + pair * n_splits * kPartStride;
+  const float* base = partials + pair * n_splits * kPartStride;
   float mx = -INFINITY;
   for (int s = 0; s < n_splits; ++s) {
     const float ms = base[s * kPartStride + kMaxDim];
@@ -316,6 +315,7 @@ struct Launch {
   size_t v_tb;
   float* out;
   int n_splits;
+  float* partials;
   cudaStream_t stream;
 };
 
@@ -324,11 +324,11 @@ cudaError_t launch_nt(const Launch& a) {
   const unsigned blocks = static_cast<unsigned>((a.n_pairs + kWarps - 1) / kWarps);
   paged_attention_kernel<KV, NT><<<dim3(blocks, static_cast<unsigned>(a.n_splits)), kWarps * 32, 0, a.stream>>>(
       a.p, a.q, a.positions, a.seqs, a.n_seqs, a.n_pairs, a.block_table, a.block_tokens, a.k_arena, a.k_tb,
-      a.v_arena, a.v_tb, a.out, a.n_splits);
+      a.v_arena, a.v_tb, a.out, a.n_splits, a.partials);
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess || a.n_splits == 1) return err;
   attention_merge_kernel<NT><<<blocks, kWarps * 32, 0, a.stream>>>(a.p, a.seqs, a.n_seqs, a.n_pairs, a.n_splits,
-                                                                   a.out);
+                                                                   a.partials, a.out);
   return cudaGetLastError();
 }
 
@@ -345,11 +345,13 @@ cudaError_t launch_kv(const Launch& a) {
 
 }  // namespace
 
+size_t attention_scratch_bytes() { return static_cast<size_t>(kScratchSlots) * kPartStride * sizeof(float); }
+
 cudaError_t launch_paged_attention(const AttnParams& p, uint32_t kv_type, const float* q, const int32_t* positions,
                                    const AttnSequence* sequences, int n_seqs, int64_t n_rows_total, int64_t max_keys,
                                    const int32_t* block_table, int64_t block_tokens, const uint8_t* k_arena,
                                    size_t k_token_bytes, const uint8_t* v_arena, size_t v_token_bytes, float* out,
-                                   cudaStream_t stream) {
+                                   float* scratch, size_t scratch_bytes, cudaStream_t stream) {
   const bool type_ok = kv_type == type_f32 || kv_type == type_f16 || kv_type == type_bf16 || kv_type == type_q8_0;
   if (!type_ok || n_seqs < 0 || n_rows_total < 0 || max_keys < 0 || block_tokens <= 0) return cudaErrorInvalidValue;
   if (p.n_heads <= 0 || p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0 || p.window < 0) return cudaErrorInvalidValue;
@@ -368,8 +370,10 @@ cudaError_t launch_paged_attention(const AttnParams& p, uint32_t kv_type, const 
   if (n_rows_total > INT64_MAX / p.n_heads) return cudaErrorInvalidValue;
   const int64_t n_pairs = n_rows_total * p.n_heads;
   if ((n_pairs + kWarps - 1) / kWarps > 0x7fffffff) return cudaErrorInvalidValue;  // gridDim.x
+  // Without the scratch (or with less than it needs) every pair runs unsplit: still correct.
+  const int splits = scratch && scratch_bytes >= attention_scratch_bytes() ? choose_splits(n_pairs, max_keys) : 1;
   const Launch a{p, q, positions, sequences, n_seqs, n_pairs, block_table, block_tokens, k_arena, k_token_bytes,
-                 v_arena, v_token_bytes, out, choose_splits(n_pairs, max_keys), stream};
+                 v_arena, v_token_bytes, out, splits, scratch, stream};
   switch (kv_type) {
     case type_f32: return launch_kv<type_f32>(a);
     case type_f16: return launch_kv<type_f16>(a);

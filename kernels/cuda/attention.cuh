@@ -35,10 +35,15 @@ struct AttnParams {
 // layer's K and V storage (kv_cache.cuh's layout) of kv_type (F32, F16, BF16, Q8_0) with
 // k_token_bytes / v_token_bytes per token row · out: [n_rows_total, n_heads, head_dim_v] f32.
 // max_keys: the largest n_keys of any sequence (the host knows it; sizes the split-KV grid).
+// scratch: device memory of attention_scratch_bytes() for the split-KV partials of long decode
+// rows, used only by work on `stream` (null: no split; slower for few rows with many keys).
 cudaError_t launch_paged_attention(const AttnParams& p, uint32_t kv_type, const float* q, const int32_t* positions,
                                    const AttnSequence* sequences, int n_seqs, int64_t n_rows_total, int64_t max_keys,
                                    const int32_t* block_table, int64_t block_tokens, const uint8_t* k_arena,
                                    size_t k_token_bytes, const uint8_t* v_arena, size_t v_token_bytes, float* out,
-                                   cudaStream_t stream);
+                                   float* scratch, size_t scratch_bytes, cudaStream_t stream);
+
+// Bytes of the split-KV scratch (a constant, about 4.2 MB).
+size_t attention_scratch_bytes();
 
 }  // namespace ollm_cuda

@@ -55,6 +55,7 @@ CudaBackend::~CudaBackend() {
   (void)cudaSetDevice(dev_);
   (void)cudaStreamSynchronize(stream_);  // nothing queued may outlive the buffers below
   matmul_scratch_.reset();
+  attention_scratch_.reset();
   float_gemm_scratch_.reset();
   expert_rows_.reset();
   expert_index_.reset();
@@ -219,10 +220,12 @@ void CudaBackend::attention(KvStorage& storage, int64_t layer, const AttentionPa
   ap.causal = p.causal;
   ap.window = p.window;
   ap.sinks = p.sinks;
+  auto* split_scratch = static_cast<float*>(scratch(attention_scratch_, ollm_cuda::attention_scratch_bytes()));
   launched(ollm_cuda::launch_paged_attention(ap, ggml_id(l.type), q, step.positions, step_sequences_,
                                              static_cast<int>(step.sequences.size()), step.n_rows, step_max_keys_,
                                              step.block_table, l.block_tokens, kv.k_arena(layer), l.k_token_bytes(),
-                                             kv.v_arena(layer), l.v_token_bytes(), out, stream_),
+                                             kv.v_arena(layer), l.v_token_bytes(), out, split_scratch,
+                                             attention_scratch_->size(), stream_),
            "attention");
 }
 

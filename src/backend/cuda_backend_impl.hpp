@@ -82,7 +82,7 @@ class CudaBackend final : public Backend {
   const ollm_cuda::AttnSequence* step_sequences_ = nullptr;  // device copy of step_.sequences
   int64_t step_max_keys_ = 0;
 
-  std::unique_ptr<Buffer> matmul_scratch_, float_gemm_scratch_, expert_rows_, expert_index_;
+  std::unique_ptr<Buffer> matmul_scratch_, float_gemm_scratch_, expert_rows_, expert_index_, attention_scratch_;
   std::vector<int32_t> expert_ids_host_;
 };
 
