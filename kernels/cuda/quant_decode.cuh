@@ -343,11 +343,19 @@ OLLM_HD int group_code(const Group32& o, int j) {
 
 // Element j of a decoded group, rounded as the CPU dequantizers round (see the top comment). The
 // offset is added only for formats that have one: p + 0.0f would turn a -0 product into +0.
+// On the device the product and the sum are rounded separately (__fmul_rn / __fadd_rn): nvcc
+// would otherwise contract them into one FMA, which rounds once where the CPU rounds twice.
 template <bool HasMin>
 OLLM_HD float group_value(const Group32& o, int j) {
+#ifdef __CUDA_ARCH__
+  const float p = __fmul_rn(o.d[j / 16], static_cast<float>(group_code(o, j)));
+  if constexpr (HasMin) return __fadd_rn(p, o.m[j / 16]);
+  else return p;
+#else
   const float p = o.d[j / 16] * static_cast<float>(group_code(o, j));
   if constexpr (HasMin) return p + o.m[j / 16];
   else return p;
+#endif
 }
 
 // --- Activations: 32 f32 values quantized to int8 with one scale (ggml's Q8_1 scheme) ----------
