@@ -2,6 +2,7 @@
 // produces (kernels/cpu/quantize_legacy.cpp, kernels/cpu/quant_blocks.hpp), bit for bit.
 #include <cstdint>
 
+#include "cuda/float_convert.cuh"
 #include "cuda/kv_cache.cuh"
 #include "cuda/quant_decode.cuh"
 
@@ -11,46 +12,6 @@ namespace {
 constexpr uint32_t type_f32 = 0, type_f16 = 1, type_bf16 = 30;
 constexpr int kThreads = 256;  // a multiple of 32: the Q8_0 path needs whole warps per block
 constexpr int64_t kMaxBlocks = 65536;
-
-// f32 -> fp16 as ollm::cpu::f32_to_fp16: round to nearest even, overflow to inf, NaN keeping its
-// sign and top payload bits (0x7c00 + (payload >> 13), bumped to 0x7c01). Integer code rather than
-// __float2half_rn, which would canonicalise NaN payloads.
-__device__ __forceinline__ uint16_t f32_to_fp16_bits(float f) {
-  const uint32_t u = __float_as_uint(f);
-  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
-  const uint32_t abs = u & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {
-    if (abs == 0x7f800000u) return sign | 0x7c00u;
-    uint16_t nan = static_cast<uint16_t>(0x7c00u + ((abs & 0x7fffffu) >> 13));
-    if (nan == 0x7c00u) nan = 0x7c01u;
-    return sign | nan;
-  }
-  if (abs >= 0x47800000u) return sign | 0x7c00u;  // >= 65536: inf whatever the rounding
-  if (abs < 0x38800000u) {
-    if (abs < 0x33000000u) return sign;  // < 2^-25 (2^-25 exactly ties to 0)
-    const uint32_t e = abs >> 23;        // 102..112
-    const uint32_t m = (abs & 0x7fffffu) | 0x800000u;
-    const uint32_t shift = 126 - e;
-    uint32_t q = m >> shift;
-    const uint32_t rem = m & ((1u << shift) - 1);
-    const uint32_t half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (q & 1))) ++q;
-    return sign | static_cast<uint16_t>(q);  // q == 0x400 carries into the smallest normal
-  }
-  uint32_t r = abs - 0x38000000u;
-  const uint32_t rem = r & 0x1fffu;
-  r >>= 13;
-  if (rem > 0x1000u || (rem == 0x1000u && (r & 1))) ++r;
-  return sign | static_cast<uint16_t>(r);
-}
-
-// f32 -> bf16 as ollm::cpu::f32_to_bf16: NaN forced quiet (sign and top payload kept), everything
-// else rounded to nearest even.
-__device__ __forceinline__ uint16_t f32_to_bf16_bits(float f) {
-  const uint32_t u = __float_as_uint(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 64u);
-  return static_cast<uint16_t>((static_cast<uint64_t>(u) + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
 
 // numpy's float32 -> uint8 cast on x86 (the CPU's f32_to_u8_like_numpy): truncate to int32 and
 // keep the low byte; NaN and out-of-range values give 0. v is already integral here (roundf).

@@ -390,21 +390,14 @@ cudaError_t launch_float(const Args& a) {
   return by_pass_rows(a.m, FloatLaunch<F, 1>{a});
 }
 
-struct Format {
-  int bytes = 0, elems = 0, align = 0;  // per block (1 element for the float types)
-};
-
+// Per block: bytes, elements, load alignment (1 element for the float types).
+using Format = BlockFormat;
 Format format_of(uint32_t t) {
   switch (t) {
     case type_f32: return {4, 1, 4};
     case type_f16: return {2, 1, 2};
     case type_bf16: return {2, 1, 2};
-#define OLLM_FORMAT(id) case id: return {QuantTraits<id>::bytes, QuantTraits<id>::elems, QuantTraits<id>::align};
-    OLLM_FORMAT(type_q4_0) OLLM_FORMAT(type_q4_1) OLLM_FORMAT(type_q5_0) OLLM_FORMAT(type_q5_1)
-    OLLM_FORMAT(type_q8_0) OLLM_FORMAT(type_q2_k) OLLM_FORMAT(type_q3_k) OLLM_FORMAT(type_q4_k)
-    OLLM_FORMAT(type_q5_k) OLLM_FORMAT(type_q6_k) OLLM_FORMAT(type_iq4_nl) OLLM_FORMAT(type_iq4_xs)
-#undef OLLM_FORMAT
-    default: return {};
+    default: return block_format(t);
   }
 }
 

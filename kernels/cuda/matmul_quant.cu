@@ -54,20 +54,8 @@ constexpr size_t kPrefillTileBytes = size_t{64} << 20;  // f16 weight tile budge
 
 size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
-struct Format {
-  int bytes = 0, elems = 0, align = 0;
-};
-
-Format format_of(uint32_t t) {
-  switch (t) {
-#define OLLM_FORMAT(id) case id: return {QuantTraits<id>::bytes, QuantTraits<id>::elems, QuantTraits<id>::align};
-    OLLM_FORMAT(type_q4_0) OLLM_FORMAT(type_q4_1) OLLM_FORMAT(type_q5_0) OLLM_FORMAT(type_q5_1)
-    OLLM_FORMAT(type_q8_0) OLLM_FORMAT(type_q2_k) OLLM_FORMAT(type_q3_k) OLLM_FORMAT(type_q4_k)
-    OLLM_FORMAT(type_q5_k) OLLM_FORMAT(type_q6_k) OLLM_FORMAT(type_iq4_nl) OLLM_FORMAT(type_iq4_xs)
-#undef OLLM_FORMAT
-    default: return {};
-  }
-}
+using Format = BlockFormat;
+Format format_of(uint32_t t) { return block_format(t); }
 
 // Weight rows per prefill tile for a row length k: as many as fit kPrefillTileBytes in f16,
 // a multiple of 128 between 128 and 4096 (a function of k alone: the scratch size may not depend on n).

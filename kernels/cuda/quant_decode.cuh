@@ -56,6 +56,22 @@ template <> struct QuantTraits<type_q6_k> { static constexpr int bytes = 210, el
 template <> struct QuantTraits<type_iq4_nl> { static constexpr int bytes = 18, elems = 32, align = 2; static constexpr bool has_min = false; };
 template <> struct QuantTraits<type_iq4_xs> { static constexpr int bytes = 136, elems = 256, align = 4; static constexpr bool has_min = false; };
 
+// The static facts of a block format by ggml id, for launchers that dispatch at run time; all
+// zero for an id that is not one of the 12 formats.
+struct BlockFormat {
+  int bytes = 0, elems = 0, align = 0;
+};
+inline BlockFormat block_format(uint32_t t) {
+  switch (t) {
+#define OLLM_FORMAT(id) case id: return {QuantTraits<id>::bytes, QuantTraits<id>::elems, QuantTraits<id>::align};
+    OLLM_FORMAT(type_q4_0) OLLM_FORMAT(type_q4_1) OLLM_FORMAT(type_q5_0) OLLM_FORMAT(type_q5_1)
+    OLLM_FORMAT(type_q8_0) OLLM_FORMAT(type_q2_k) OLLM_FORMAT(type_q3_k) OLLM_FORMAT(type_q4_k)
+    OLLM_FORMAT(type_q5_k) OLLM_FORMAT(type_q6_k) OLLM_FORMAT(type_iq4_nl) OLLM_FORMAT(type_iq4_xs)
+#undef OLLM_FORMAT
+    default: return {};
+  }
+}
+
 // --- Loads and bit tricks shared by host and device -------------------------------------------
 
 OLLM_HD uint32_t ld16(const uint8_t* p) {
