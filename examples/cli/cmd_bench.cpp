@@ -1,4 +1,4 @@
-// `ollm bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [--warmup 1] [--device cpu|cuda] [--json]`:
+// `ollm bench -m MODEL [-p 512] [-n 128] [-s 1,8] [-t THREADS] [-r 5] [--warmup 1] [--device cpu|cuda] [--json]`:
 // prompt processing (ppN) and generation (tgN) speed, time to first token, model load time and
 // peak resident memory, shaped like llama-bench's output so the two compare at a glance.
 //
@@ -8,6 +8,9 @@
 //    tokens/s = N / wall time. That same wall time is the time to first token.
 //  - tgN: a 1-token prompt, then N tokens greedily, EOS ignored: N forward passes of one token,
 //    as llama-bench's N single-token decodes. tokens/s = N / wall time.
+//  - tgNxS (--sequences S > 1): S such requests submitted together to an engine that advances
+//    up to S sequences per step (continuous batching): S*N tokens / wall time, the throughput a
+//    server sees at S concurrent streams.
 //  - Every test runs --warmup times untimed, then --repetitions times; mean and sample standard
 //    deviation of the per-repetition tokens/s (llama-bench's statistic).
 //  - Load: Model::load (memory-mapped) plus the Engine (KV cache, threads) — everything before
@@ -46,6 +49,7 @@ struct BenchOptions {
   std::vector<int> n_prompt{512};
   std::vector<int> n_gen{128};
   std::vector<int> threads{0};
+  std::vector<int> sequences{1};  // concurrent sequences of the tg tests
   int repetitions = 5;
   int warmup = 1;
   int load_repetitions = 5;
@@ -63,6 +67,7 @@ struct TestResult {
   int threads = 0;
   int n_prompt = 0;
   int n_gen = 0;
+  int sequences = 1;            // tg tests: requests decoding together
   std::vector<double> seconds;  // one per repetition
   std::vector<double> tokens_per_s;
 };
@@ -232,6 +237,12 @@ class Bench {
         if (p > 0) results_.push_back(run_test(engine, threads, p, 0));
       for (int n : opt_.n_gen)
         if (n > 0) results_.push_back(run_test(engine, threads, 0, n));
+      for (int seqs : opt_.sequences) {
+        if (seqs <= 1) continue;
+        ollm::Engine batched(model_, engine_options(threads, seqs));
+        for (int n : opt_.n_gen)
+          if (n > 0) results_.push_back(run_concurrent(batched, threads, n, seqs));
+      }
     }
   }
 
@@ -287,7 +298,7 @@ class Bench {
     for (const auto& r : results_) {
       j.begin_object();
       j.key("test").value(r.test).key("threads").value(r.threads);
-      j.key("n_prompt").value(r.n_prompt).key("n_gen").value(r.n_gen);
+      j.key("n_prompt").value(r.n_prompt).key("n_gen").value(r.n_gen).key("sequences").value(r.sequences);
       j.key("tokens_per_s_mean").value(mean(r.tokens_per_s));
       j.key("tokens_per_s_stddev").value(stddev(r.tokens_per_s));
       j.key("samples").begin_array();
@@ -334,13 +345,14 @@ class Bench {
     return (need + 15) / 16 * 16;
   }
 
-  ollm::EngineOptions engine_options(int threads) const {
+  // sequences: requests that share a step (1: one request at a time, nothing else in its step).
+  ollm::EngineOptions engine_options(int threads, int sequences = 1) const {
     ollm::EngineOptions e;
     e.threads = threads;
-    e.kv_cache_tokens = kv_tokens_;
+    e.kv_cache_tokens = kv_tokens_ * sequences;
     e.kv_type = kv_dtype(opt_.kv_type);
     e.numerics = numerics_of(opt_.numerics);
-    e.max_sequences = 1;  // one request at a time: nothing else shares a step
+    e.max_sequences = sequences;
     e.max_batch_tokens = opt_.batch;
     return e;
   }
@@ -382,6 +394,46 @@ class Bench {
       const double s = run_once(engine, n_prompt, n_gen);
       r.seconds.push_back(s);
       r.tokens_per_s.push_back(tokens / s);
+    }
+    return r;
+  }
+
+  // S requests of a 1-token prompt and n_gen tokens each, submitted together; seconds until all
+  // are back.
+  double run_concurrent_once(ollm::Engine& engine, int n_gen, int seqs) {
+    std::vector<ollm::RequestId> ids;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < seqs; ++i) {
+      ollm::GenerationRequest req;
+      req.prompt_ids = random_ids(1);
+      req.max_tokens = n_gen;
+      req.stop_at_eos = false;
+      ids.push_back(engine.submit(std::move(req)));
+    }
+    engine.run_until_done();
+    const double s = seconds_since(t0);
+    for (ollm::RequestId id : ids) {
+      const auto result = engine.take_result(id);
+      if (result.tokens.size() != static_cast<size_t>(n_gen))
+        throw ollm::Error(ollm::ErrorCode::internal,
+                          fmt::format("[bench] a concurrent request generated {} tokens, expected {} (finish: {}{}{})",
+                                      result.tokens.size(), n_gen, ollm::finish_reason_name(result.finish),
+                                      result.error.empty() ? "" : ": ", result.error));
+    }
+    return s;
+  }
+
+  TestResult run_concurrent(ollm::Engine& engine, int threads, int n_gen, int seqs) {
+    TestResult r;
+    r.test = fmt::format("tg{}x{}", n_gen, seqs);
+    r.threads = threads;
+    r.n_gen = n_gen;
+    r.sequences = seqs;
+    for (int i = 0; i < opt_.warmup; ++i) run_concurrent_once(engine, n_gen, seqs);
+    for (int i = 0; i < opt_.repetitions; ++i) {
+      const double s = run_concurrent_once(engine, n_gen, seqs);
+      r.seconds.push_back(s);
+      r.tokens_per_s.push_back(static_cast<double>(n_gen) * seqs / s);
     }
     return r;
   }
@@ -443,6 +495,11 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("-t,--threads", opt->threads, "Compute threads (comma list; 0 = all cores)")
       ->delimiter(',')
       ->check(integer_in(0, max_threads))
+      ->capture_default_str();
+  cmd->add_option("-s,--sequences", opt->sequences,
+                  "Concurrent sequences of the tg tests (comma list; S > 1 adds tgNxS: S requests decoding together)")
+      ->delimiter(',')
+      ->check(integer_in(1, 4096))
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", opt->repetitions, "Timed runs of each test")
       ->check(integer_in(1))

@@ -28,7 +28,7 @@ pack() {
   rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib" "$carry/data"
   cp "$root/build-gpu/bin/ollm" "$root/build-gpu/tests/test_backend" "$root/build-gpu/tests/test_models" \
      "$root/build-gpu/tests/test_cuda_matmul" "$carry/bin/"
-  cp -P "$root"/build-gpu/src/libollm.so* "$carry/lib/"
+  cp -L "$root/build-gpu/src/libollm.so.0" "$carry/lib/"  # the soname the executables ask for (no links)
   # The Debian libraries the executables load, except libc/libstdc++/libgcc (the GPU image's own
   # are newer) and the CUDA ones (its toolkit has them).
   for exe in "$carry"/bin/*; do ldd "$exe"; done | awk '$3 ~ /^\// {print $3}' | sort -u |
@@ -103,7 +103,7 @@ PY
     "$bin/ollm" quantize "$models/llama8b-f16.gguf" "$models/llama8b-q8_0.gguf" Q8_0 >> "$out/bench-models.log" 2>&1
     "$bin/ollm" quantize "$models/llama8b-f16.gguf" "$models/llama8b-q4_k.gguf" Q4_K >> "$out/bench-models.log" 2>&1
     for m in llama8b-q4_k llama8b-q8_0 llama8b-f16; do
-      "$bin/ollm" bench -m "$models/$m.gguf" --device cuda -p 512,4096 -n 128 -r 3 --warmup 1 \
+      "$bin/ollm" bench -m "$models/$m.gguf" --device cuda -p 512,4096 -n 128 -s 1,8,32,64 -r 3 --warmup 1 \
         --load-repetitions 1 --json >> "$out/bench.jsonl" 2>> "$out/bench-models.log" || status=1
     done
     echo "bench: $(wc -l < "$out/bench.jsonl") models measured (bench.jsonl)" >> "$out/summary.txt"
