@@ -105,6 +105,18 @@ __device__ __forceinline__ float finalize_scale(float m, float l, const float* s
   return 1.0f / l;
 }
 
+// Writes one (row, head)'s output: lane's dims of acc times the finalize factor (zeros for 0).
+template <int NT>
+__device__ __forceinline__ void store_output(const float (&acc)[NT], float m, float l, const float* sink, int lane,
+                                             int dv, float* o) {
+  const float scale = finalize_scale(m, l, sink);
+#pragma unroll
+  for (int i = 0; i < NT; ++i) {
+    const int c = lane + 32 * i;
+    if (c < dv) o[c] = scale == 0.0f ? 0.0f : acc[i] * scale;
+  }
+}
+
 // q: [n_rows_total, n_heads, head_dim] · out: [n_rows_total, n_heads, head_dim_v] (split == 1) or
 // partials[(pair * n_splits + split) * kPartStride] (n_splits > 1). grid: (ceil(n_pairs /
 // kWarps), n_splits), kWarps warps per block, warp = pair = row * n_heads + head. NT = dims per
@@ -222,13 +234,7 @@ paged_attention_kernel(AttnParams p, const float* __restrict__ q, const int32_t*
   }
 
   if (n_splits == 1) {
-    const float scale = finalize_scale(m, l, p.sinks ? p.sinks + h : nullptr);
-    float* o = out + pair * dv;
-#pragma unroll
-    for (int i = 0; i < NT; ++i) {
-      const int c = lane + 32 * i;
-      if (c < dv) o[c] = scale == 0.0f ? 0.0f : acc[i] * scale;
-    }
+    store_output(acc, m, l, p.sinks ? p.sinks + h : nullptr, lane, dv, out + pair * dv);
   } else {
     float* part_out = partials + (pair * n_splits + split) * kPartStride;
 #pragma unroll
@@ -281,13 +287,7 @@ attention_merge_kernel(AttnParams p, const AttnSequence* __restrict__ seqs, int 
       if (c < dv) acc[i] += ps[c] * w;
     }
   }
-  const float scale = finalize_scale(mx, l, p.sinks ? p.sinks + h : nullptr);
-  float* o = out + pair * dv;
-#pragma unroll
-  for (int i = 0; i < NT; ++i) {
-    const int c = lane + 32 * i;
-    if (c < dv) o[c] = scale == 0.0f ? 0.0f : acc[i] * scale;
-  }
+  store_output(acc, mx, l, p.sinks ? p.sinks + h : nullptr, lane, dv, out + pair * dv);
 }
 
 // Splits per pair: 1 when the pairs alone fill the GPU or the keys are few; else enough to reach

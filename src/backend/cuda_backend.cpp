@@ -28,8 +28,6 @@ class CudaRopePlan final : public RopePlan {
   float mscale = 1;
 };
 
-size_t align_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
-
 }  // namespace
 
 CudaBackend::CudaBackend(const CudaDevice& device, const BackendOptions& options)
@@ -53,13 +51,8 @@ CudaBackend::CudaBackend(const CudaDevice& device, const BackendOptions& options
 
 CudaBackend::~CudaBackend() {
   (void)cudaSetDevice(dev_);
-  (void)cudaStreamSynchronize(stream_);  // nothing queued may outlive the buffers below
-  matmul_scratch_.reset();
-  attention_scratch_.reset();
-  float_gemm_scratch_.reset();
-  expert_rows_.reset();
-  expert_index_.reset();
-  step_device_.reset();
+  // Nothing queued may outlive the scratch buffers (members, freed into the pool after this body).
+  (void)cudaStreamSynchronize(stream_);
   (void)cublasDestroy(cublas_);
   (void)cudaEventDestroy(step_copied_);
   (void)cudaStreamDestroy(stream_);

@@ -30,8 +30,6 @@ constexpr int64_t decode_rows = 16;
 
 bool float_type(DType t) { return t == DType::f32 || t == DType::f16 || t == DType::bf16; }
 
-size_t align_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
-
 }  // namespace
 
 void CudaBackend::matmul(const Weight& w, const float* x, int64_t m, float* y) {

@@ -146,16 +146,12 @@ CudaKvStorage::CudaKvStorage(int device, const KvLayout& layout) : layout_(layou
     fail(ErrorCode::internal, "[kv-cache] layout of {} blocks x {} tokens is not a planned one", layout.n_blocks,
          layout.block_tokens);
   cuda_use_device(device);
-  auto release = [this] {
-    for (uint8_t* p : k_) (void)cudaFree(p);
-    for (uint8_t* p : v_) (void)cudaFree(p);
-  };
   for (int64_t i = 0; i < layout.n_layers; ++i) {
     for (auto [arena, bytes] : {std::pair{&k_, k_arena}, std::pair{&v_, v_arena}}) {
       void* p = nullptr;
       const cudaError_t err = cudaMalloc(&p, bytes);
       if (err != cudaSuccess) {
-        release();
+        free_arenas();
         if (err == cudaErrorMemoryAllocation)
           cuda_out_of_memory(device, layout.total_bytes(),
                              fmt::format("[kv-cache] {} blocks of {} tokens x {} layers", layout.n_blocks,
@@ -167,7 +163,9 @@ CudaKvStorage::CudaKvStorage(int device, const KvLayout& layout) : layout_(layou
   }
 }
 
-CudaKvStorage::~CudaKvStorage() {
+CudaKvStorage::~CudaKvStorage() { free_arenas(); }
+
+void CudaKvStorage::free_arenas() noexcept {
   for (uint8_t* p : k_) (void)cudaFree(p);
   for (uint8_t* p : v_) (void)cudaFree(p);
 }

@@ -17,6 +17,9 @@
 
 namespace ollm::backend {
 
+// bytes rounded up to a multiple of `to` (sub-buffers carved from one scratch block).
+constexpr size_t align_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
+
 class CudaMemoryPool {
  public:
   explicit CudaMemoryPool(int device) : device_(device) {}
@@ -99,6 +102,8 @@ class CudaKvStorage final : public KvStorage {
   uint8_t* v_arena(int64_t layer) const noexcept { return v_[static_cast<size_t>(layer)]; }
 
  private:
+  void free_arenas() noexcept;
+
   KvLayout layout_;
   std::vector<uint8_t*> k_, v_;
 };

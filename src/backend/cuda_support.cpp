@@ -1,14 +1,26 @@
 // CUDA statuses as ollm errors (cuda_support.hpp says which code each becomes and why).
 #include "backend/cuda_support.hpp"
 
+#include <utility>
+
 #include "util/fail.hpp"
 
 namespace ollm::backend {
+namespace {
+
+// The current device's free and total bytes (0, 0 when even that fails), after clearing the
+// failed allocation's status (it is not sticky).
+std::pair<size_t, size_t> memory_info() noexcept {
+  size_t free_bytes = 0, total_bytes = 0;
+  (void)cudaGetLastError();
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) free_bytes = total_bytes = 0;
+  return {free_bytes, total_bytes};
+}
+
+}  // namespace
 
 void cuda_out_of_memory(int device, size_t bytes, std::string_view what) {
-  size_t free_bytes = 0, total_bytes = 0;
-  (void)cudaGetLastError();  // the failed cudaMalloc's status is not sticky; clear it
-  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) free_bytes = total_bytes = 0;
+  const auto [free_bytes, total_bytes] = memory_info();
   fail(ErrorCode::out_of_memory, "{}: out of GPU memory on cuda:{}: asked for {} bytes, {} of {} bytes free", what,
        device, bytes, free_bytes, total_bytes);
 }
@@ -20,9 +32,7 @@ void cuda_fail(cudaError_t err, std::string_view what) {
     case cudaErrorMemoryAllocation: {
       int device = -1;
       (void)cudaGetDevice(&device);
-      size_t free_bytes = 0, total_bytes = 0;
-      (void)cudaGetLastError();
-      (void)cudaMemGetInfo(&free_bytes, &total_bytes);
+      const auto [free_bytes, total_bytes] = memory_info();
       fail(ErrorCode::out_of_memory, "{}: out of GPU memory on cuda:{} ({} of {} bytes free): {}", what, device,
            free_bytes, total_bytes, text);
     }
